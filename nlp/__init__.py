@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from nlp.analysis import Analysis, Tag
+from nlp.analysis import Analysis, RecordError, Tag
 from nlp.errors import CaselensError, CodebookError, InputError, ModelError
 
 try:
@@ -33,6 +33,7 @@ def analyse_many(records, **kwargs):  # type: ignore[no-untyped-def]
 __all__ = [
     "Analysis",
     "Tag",
+    "RecordError",
     "CaselensError",
     "CodebookError",
     "InputError",

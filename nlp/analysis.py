@@ -60,3 +60,18 @@ class Analysis:
             "codebook_hash": self.codebook_hash,
             "model_hash": self.model_hash,
         }
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record of ``analyse_many`` that could not be analysed (bad text or metadata).
+
+    ``index`` is the record's 0-based position in the input stream.
+    """
+
+    index: int
+    record_id: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

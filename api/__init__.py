@@ -1,0 +1,1 @@
+"""The ways into caselens: command line, HTTP API, storage, auth and dashboard."""
