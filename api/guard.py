@@ -1,0 +1,58 @@
+"""The identifier guard: text that still holds identifiers is refused or redacted.
+
+Detection and redaction belong to ``nlp.identifiers``; this module decides
+what the service does with a finding. Findings name the kind and character
+span, never the identifier itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from api.errors import ApiError
+
+
+class IdentifiersFound(ValueError):
+    """Text holds identifiers and the caller did not ask for redaction."""
+
+    def __init__(self, findings: list[dict[str, Any]]) -> None:
+        self.findings = findings
+        kinds = sorted({f["kind"] for f in findings})
+        super().__init__(f"text holds identifiers: {', '.join(kinds)}")
+
+    def describe(self) -> str:
+        """Kinds and positions, e.g. ``nhs_number at 10-20, postcode at 41-49``."""
+        return ", ".join(f"{f['kind']} at {f['start']}-{f['end']}" for f in self.findings)
+
+
+def guard_text(text: str, *, redact: bool) -> str:
+    """``text`` unchanged when clean, redacted when asked, else raise ``IdentifiersFound``."""
+    from nlp.identifiers import find_identifiers, redact as redact_text
+
+    findings = find_identifiers(text)
+    if not findings:
+        return text
+    if redact:
+        return redact_text(text)
+    raise IdentifiersFound(
+        [{"kind": f.kind, "start": f.start, "end": f.end} for f in findings]
+    )
+
+
+def guard_fields(texts: Sequence[tuple[str, str]], *, redact: bool) -> list[str]:
+    """Guard each ``(field, text)`` of a request; one 422 names every finding in every field."""
+    cleaned: list[str] = []
+    details: list[dict[str, Any]] = []
+    for field, text in texts:
+        try:
+            cleaned.append(guard_text(text, redact=redact))
+        except IdentifiersFound as exc:
+            details.extend({"field": field, **finding} for finding in exc.findings)
+    if details:
+        raise ApiError(
+            422,
+            'the text holds identifiers; remove them or send "redact": true',
+            code="identifiers_found",
+            details=details,
+        )
+    return cleaned
