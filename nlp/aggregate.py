@@ -161,11 +161,17 @@ def _normalise_tags(tags: pd.DataFrame) -> pd.DataFrame:
     out = tags.reindex(columns=list(TAG_COLUMNS)).copy()
     out["doc_id"] = out["doc_id"].astype(str)
     out["label"] = out["label"].astype(str)
-    split = out["label"].str.partition(":")
-    out["theme"] = out["theme"].where(out["theme"].notna(), split[0])
-    out["polarity"] = out["polarity"].where(out["polarity"].notna(), split[2])
+    theme, polarity = label_parts(out["label"])
+    out["theme"] = out["theme"].where(out["theme"].notna(), theme)
+    out["polarity"] = out["polarity"].where(out["polarity"].notna(), polarity)
     out["confidence"] = pd.to_numeric(out["confidence"], errors="coerce")
     return out.reset_index(drop=True)
+
+
+def label_parts(labels: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Theme and polarity columns of a column of ``THEME:POLARITY`` labels."""
+    parts = labels.astype(str).str.extract(r"^(?P<theme>[^:]*):?(?P<polarity>.*)$")
+    return parts["theme"], parts["polarity"]
 
 
 # --------------------------------------------------------------------------- filtering
@@ -253,8 +259,7 @@ def prevalence_from_counts(counts: pd.DataFrame, totals: pd.DataFrame, by: Seque
     with np.errstate(divide="ignore", invalid="ignore"):
         out["doc_share"] = out["docs"] / out["total_docs"].where(out["total_docs"] > 0)
         out["case_share"] = out["cases"] / out["total_cases"].where(out["total_cases"] > 0)
-    split = out["label"].str.partition(":")
-    out["theme"], out["polarity"] = split[0], split[2]
+    out["theme"], out["polarity"] = label_parts(out["label"])
     out = out[[*by, "label", "theme", "polarity", "total_docs", "total_cases",
                "docs", "cases", "doc_share", "case_share"]]
     return out.sort_values([*by, "label"], kind="stable").reset_index(drop=True)

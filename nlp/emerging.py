@@ -21,7 +21,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
+from scipy.stats import hypergeom
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -31,6 +31,7 @@ from nlp.aggregate import (
     Frames,
     apply_filters,
     evidence,
+    label_parts,
 )
 from nlp.errors import InputError
 from nlp.taxonomy import LABELS
@@ -104,6 +105,18 @@ def window_counts(frames: Frames, windows: Windows, filters: Filters | None = No
     return pd.DataFrame(columns)
 
 
+def fisher_greater(k1: np.ndarray, n1: np.ndarray, k0: np.ndarray,
+                   n0: np.ndarray) -> np.ndarray:
+    """One-sided Fisher's exact p-values that the recent share exceeds the baseline.
+
+    With the margins fixed, the recent count is hypergeometric: drawing ``n1``
+    documents from ``n0 + n1`` of which ``k0 + k1`` carry the label.  The
+    p-value is P(X >= k1) — the same as ``scipy.stats.fisher_exact(...,
+    alternative="greater")``, vectorised over labels.
+    """
+    return hypergeom.sf(k1 - 1, n0 + n1, k0 + k1, n1)
+
+
 def score_counts(counts: pd.DataFrame, alpha: float = 0.05, min_support: int = 5,
                 confidence: float = 0.95) -> pd.DataFrame:
     """Test each label's rise; ``counts`` has ``label, recent_docs, recent_total,
@@ -111,8 +124,7 @@ def score_counts(counts: pd.DataFrame, alpha: float = 0.05, min_support: int = 5
     out = counts.copy()
     for column in ("recent_docs", "recent_total", "baseline_docs", "baseline_total"):
         out[column] = out[column].astype("int64")
-    split = out["label"].str.partition(":")
-    out["theme"], out["polarity"] = split[0], split[2]
+    out["theme"], out["polarity"] = label_parts(out["label"])
     with np.errstate(divide="ignore", invalid="ignore"):
         out["recent_share"] = out["recent_docs"] / out["recent_total"].where(out["recent_total"] > 0)
         out["baseline_share"] = (out["baseline_docs"]
@@ -121,22 +133,18 @@ def score_counts(counts: pd.DataFrame, alpha: float = 0.05, min_support: int = 5
         out["ratio"] = out["recent_share"] / out["baseline_share"].where(out["baseline_share"] > 0)
     out["tested"] = ((out["recent_docs"] >= min_support)
                      & (out["recent_total"] > 0) & (out["baseline_total"] > 0))
-    out["ci_low"] = np.nan
-    out["ci_high"] = np.nan
-    out["p_value"] = np.nan
-    out["q_value"] = np.nan
-    tested = out.index[out["tested"]]
-    for i in tested:
-        k1, n1 = int(out.at[i, "recent_docs"]), int(out.at[i, "recent_total"])
-        k0, n0 = int(out.at[i, "baseline_docs"]), int(out.at[i, "baseline_total"])
-        out.at[i, "p_value"] = fisher_exact([[k1, n1 - k1], [k0, n0 - k0]],
-                                            alternative="greater").pvalue
+    for column in ("ci_low", "ci_high", "p_value", "q_value"):
+        out[column] = np.nan
+    tested = out["tested"].to_numpy()
+    if tested.any():
+        k1, n1, k0, n0 = (out.loc[tested, c].to_numpy() for c in
+                          ("recent_docs", "recent_total", "baseline_docs", "baseline_total"))
+        p_values = fisher_greater(k1, n1, k0, n0)
+        out.loc[tested, "p_value"] = p_values
+        out.loc[tested, "q_value"] = multipletests(p_values, method="fdr_bh")[1]
         low, high = confint_proportions_2indep(k1, n1, k0, n0, method="newcomb",
                                                compare="diff", alpha=1 - confidence)
-        out.at[i, "ci_low"], out.at[i, "ci_high"] = float(low), float(high)
-    if len(tested):
-        out.loc[tested, "q_value"] = multipletests(out.loc[tested, "p_value"].to_numpy(),
-                                                   method="fdr_bh")[1]
+        out.loc[tested, "ci_low"], out.loc[tested, "ci_high"] = low, high
     out["flagged"] = out["tested"] & (out["q_value"] < alpha) & (out["difference"] > 0)
     out = out[list(RESULT_COLUMNS)]
     return out.sort_values(["flagged", "q_value", "difference", "label"],
