@@ -5,11 +5,11 @@ checksum (NHS number Modulus 11), an official format (NI number, postcode,
 phone number prefixes and lengths) or a context word (a date is a date of
 birth only when introduced as one; a name only after a title or "named" /
 "called"). Overlapping findings are resolved so each character belongs to at
-most one finding. Nothing here logs text.
+most one finding: overlapping candidates merge into one, so redaction never
+leaves part of an identifier visible. Nothing here logs text.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -64,9 +64,9 @@ def _nhs_numbers(text: str) -> Iterator[tuple[int, int]]:
 # HMRC format: first letter not D F I Q U V; second not D F I O Q U V;
 # BG GB KN NK NT TN ZZ never issued; six digits; suffix A-D.
 _NI = re.compile(
-    r"(?<![A-Za-z0-9])(?!BG|GB|KN|NK|NT|TN|ZZ)"
+    r"(?<![A-Za-z])(?!BG|GB|KN|NK|NT|TN|ZZ)"
     r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-    r"(?: ?[0-9]{2}){3} ?[A-D](?![A-Za-z0-9])"
+    r"(?: ?[0-9]{2}){3} ?[A-D](?![A-Za-z])"
 )
 
 
@@ -79,11 +79,11 @@ def _ni_numbers(text: str) -> Iterator[tuple[int, int]]:
 # Royal Mail format: outward A9 A99 AA9 AA99 A9A AA9A, with the letters each
 # position may hold; inward 9AA without C I K M O V. Upper case, as written.
 _POSTCODE = re.compile(
-    r"(?<![A-Za-z0-9])"
+    r"(?<![A-Za-z])"
     r"(?:GIR ?0AA|"
     r"(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])"
     r" ?[0-9][ABD-HJLNP-UW-Z]{2}))"
-    r"(?![A-Za-z0-9])"
+    r"(?![A-Za-z])"
 )
 
 
@@ -97,7 +97,7 @@ def _postcodes(text: str) -> Iterator[tuple[int, int]]:
 # spaces, hyphens and brackets around the area code are allowed. The digit
 # count is checked afterwards against the length rules of each range.
 _PHONE = re.compile(
-    r"(?<![\w+])"
+    r"(?<![0-9+])"
     r"(?:\+44[ -]?(?:\(0\)[ -]?)?|\(?0)"
     r"[1-37](?:[ -]?\)?[ -]?[0-9]){8,9}"
     r"(?![0-9])"
@@ -119,7 +119,7 @@ def _phone_numbers(text: str) -> Iterator[tuple[int, int]]:
 # The look-behind starts a match only at the beginning of a run of address
 # characters, which keeps the scan linear on long runs without an "@".
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])"
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z-])"
 )
 
 
@@ -142,9 +142,9 @@ _DATE = (
     rf"|{_MONTH}\s+{_DAY}{_ORDINAL},?\s+[0-9]{{4}})"
 )
 _DOB = re.compile(
-    r"\b(?:date\s+of\s+birth|birth\s*date|d\.?\s?o\.?\s?b\b\.?|born)"
+    r"(?<![^\W\d_])(?:date\s+of\s+birth|birth\s*date|d\.?\s?o\.?\s?b\b\.?|born)"
     r"\s*(?:[:–-]\s*|(?:is|was|on)\s+)?(?:the\s+)?"
-    rf"(?P<date>{_DATE})(?![0-9A-Za-z])",
+    rf"(?P<date>{_DATE})(?![0-9])",
     re.IGNORECASE,
 )
 
@@ -159,9 +159,9 @@ _TOKEN = r"[^\W\d_]+(?:['’-][^\W\d_]+)*"
 # Titles are matched alone; the name tokens are captured in a look-ahead so a
 # rejected candidate ("Mr and Mrs Jones") does not swallow the next title.
 _TITLED = re.compile(
-    rf"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)\b\.?[ \t]+(?=({_TOKEN})(?:[ \t]+({_TOKEN}))?)"
+    rf"(?<![^\W\d_])(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)\b\.?[ \t]+(?=({_TOKEN})(?:[ \t]+({_TOKEN}))?)"
 )
-_INTRODUCED = re.compile(rf"\b(?:named|called)[ \t]+(?=({_TOKEN})[ \t]+({_TOKEN}))")
+_INTRODUCED = re.compile(rf"(?<![^\W\d_])(?:named|called)[ \t]+(?=({_TOKEN})[ \t]+({_TOKEN}))")
 #: capitalised words that follow a title or "called" without being a name
 _NOT_NAMES = frozenset(
     """
@@ -215,7 +215,7 @@ _PRECEDENCE = {kind: rank for rank, (kind, _) in enumerate(_RECOGNISERS)}
 
 
 def find_identifiers(text: str) -> list[IdentifierFinding]:
-    """All identifiers in ``text``, sorted by start, with no two overlapping."""
+    """All identifiers in ``text``, sorted by start; overlapping candidates are merged."""
     found = [
         IdentifierFinding(kind, start, end)
         for kind, recognise in _RECOGNISERS
@@ -228,7 +228,7 @@ def redact(text: str, findings: Iterable[IdentifierFinding] | None = None) -> st
     """``text`` with each finding replaced by ``[KIND]``, e.g. ``[NHS_NUMBER]``.
 
     ``findings`` defaults to ``find_identifiers(text)``; given ones are
-    sorted and de-overlapped the same way first.
+    sorted and their overlaps merged the same way first.
     """
     chosen = find_identifiers(text) if findings is None else _without_overlaps(findings)
     parts: list[str] = []
@@ -242,18 +242,27 @@ def redact(text: str, findings: Iterable[IdentifierFinding] | None = None) -> st
 
 
 def _without_overlaps(findings: Iterable[IdentifierFinding]) -> list[IdentifierFinding]:
-    """Keep the longest findings first (then by kind precedence), dropping any overlap."""
-    ranked = sorted(
-        (f for f in findings if f.end > f.start),
-        key=lambda f: (f.start - f.end, _PRECEDENCE.get(f.kind, len(_PRECEDENCE)), f.start),
-    )
-    starts: list[int] = []
-    kept: list[IdentifierFinding] = []  # sorted by start, parallel to ``starts``
-    for finding in ranked:
-        index = bisect.bisect_left(starts, finding.start)
-        clashes_before = index > 0 and kept[index - 1].end > finding.start
-        clashes_after = index < len(kept) and kept[index].start < finding.end
-        if not (clashes_before or clashes_after):
-            starts.insert(index, finding.start)
-            kept.insert(index, finding)
-    return kept
+    """Merge overlapping findings into one span, named after its strongest member.
+
+    Merging, rather than dropping the weaker finding, keeps every character of
+    every candidate covered. The strongest member is the longest, then the
+    earliest in ``_RECOGNISERS``.
+    """
+    clusters: list[list[IdentifierFinding]] = []
+    cluster_end = 0
+    for finding in sorted((f for f in findings if f.end > f.start), key=lambda f: f.start):
+        if clusters and finding.start < cluster_end:
+            clusters[-1].append(finding)
+            cluster_end = max(cluster_end, finding.end)
+        else:
+            clusters.append([finding])
+            cluster_end = finding.end
+    return [
+        IdentifierFinding(max(cluster, key=_strength).kind, cluster[0].start,
+                          max(f.end for f in cluster))
+        for cluster in clusters
+    ]
+
+
+def _strength(finding: IdentifierFinding) -> tuple[int, int]:
+    return finding.end - finding.start, -_PRECEDENCE.get(finding.kind, len(_PRECEDENCE))
