@@ -279,9 +279,9 @@ def _table_rows(
 ) -> Iterator[tuple[int, dict[str, Any]] | RowError]:
     """Turn header + cell rows into (row number, {field: raw value}); skip blank rows."""
     header = next(cells, None)
-    if header is None:
-        raise InputError("the file is empty: no header row", where=where)
-    found = ["" if cell is None else str(cell).strip() for cell in header[1]]
+    found = [] if header is None else ["" if c is None else str(c).strip() for c in header[1]]
+    if not any(found):
+        raise InputError("no header row: the first row must name the columns", where=where)
     positions = _column_positions(found, columns, where)
     for row, values in cells:
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
@@ -527,8 +527,7 @@ def _is_iso_date(value: str) -> bool:
     return True
 
 
-def _show(value: str) -> str:
-    """A short quoted form of a metadata value or column name for messages."""
-    if len(value) > _SHOWN_CHARS:
-        value = value[:_SHOWN_CHARS] + "…"
-    return repr(value)
+def _show(value: object) -> str:
+    """A short quoted form of a metadata value, column name or label for messages."""
+    shown = repr(value)
+    return shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + "…"
