@@ -36,6 +36,7 @@ class Permission(str, Enum):
     batches = "batches"
     themes = "themes"
     access_log = "access_log"
+    aggregates = "aggregates"
 
 
 _EVERYONE = frozenset(Role)
@@ -50,6 +51,7 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.themes: _EVERYONE,
     Permission.store_documents: _ANALYSTS,
     Permission.batches: _ANALYSTS,
+    Permission.aggregates: _ANALYSTS,
     Permission.access_log: frozenset({Role.admin}),
 }
 
