@@ -44,6 +44,10 @@ _SHOWN_CHARS = 40
 _LABEL_SET = frozenset(LABELS)
 
 
+class _Invalid(Exception):
+    """One row's or line's problem, turned into a RowError or an InputError by the caller."""
+
+
 @dataclass(frozen=True)
 class RowError:
     """A row that could not be read; the rows around it are still read.
@@ -117,8 +121,8 @@ def count_rows(source: Source, fmt: str | None = None, *, name: str | None = Non
 def read_text_file(path: str | os.PathLike[str]) -> str:
     """The UTF-8 text of a single-document file (a leading BOM is dropped).
 
-    Raises InputError naming the line and byte offset of the first byte that
-    is not UTF-8 (or a NUL byte).
+    Raises InputError naming the line and the 0-based byte offset in the file
+    of the first byte that is not UTF-8 (or of a NUL byte).
     """
     where = os.fspath(path)
     with _open_binary(path, where) as stream:
@@ -140,7 +144,7 @@ def read_gold(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             try:
                 document = _parse_json_object(line)
                 _check_gold(document)
-            except ValueError as exc:
+            except _Invalid as exc:
                 raise InputError(str(exc), where=f"{where}, line {number}") from None
             yield document
 
@@ -386,24 +390,24 @@ def _jsonl_rows(
                 continue
             try:
                 obj = _parse_json_object(line)
-            except ValueError as exc:
+            except _Invalid as exc:
                 yield RowError(number, str(exc))
                 continue
             yield number, {field: obj.get(column) for column, field in columns.items()}
 
 
 def _parse_json_object(line: str) -> dict[str, Any]:
-    """Parse one line of strict JSON that must be an object; ValueError says what is wrong."""
+    """Parse one line of strict JSON that must be an object; _Invalid says what is wrong."""
     try:
         value = json.loads(line, parse_constant=_reject_constant)
     except RecursionError:
-        raise ValueError("not valid JSON: nested too deeply") from None
+        raise _Invalid("not valid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise _Invalid(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     except ValueError as exc:  # e.g. an integer with too many digits
-        raise ValueError(f"not valid JSON: {exc}") from None
+        raise _Invalid(f"not valid JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise ValueError(f"not a JSON object but {_json_kind(value)}")
+        raise _Invalid(f"not a JSON object but {_json_kind(value)}")
     return value
 
 
@@ -420,13 +424,13 @@ def _json_kind(value: object) -> str:
 def _check_gold(document: dict[str, Any]) -> None:
     text = document.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("'text' must be a non-empty string")
+        raise _Invalid("'text' must be a non-empty string")
     labels = document.get("labels")
     if not isinstance(labels, list):
-        raise ValueError("'labels' must be a list of label ids such as 'chronology:concern'")
+        raise _Invalid("'labels' must be a list of label ids such as 'chronology:concern'")
     bad = [label for label in labels if not isinstance(label, str) or label not in _LABEL_SET]
     if bad:
-        raise ValueError(
+        raise _Invalid(
             f"not taxonomy labels: {', '.join(_show(label) for label in bad[:5])} "
             "(a label is THEME:concern or THEME:strength)"
         )
@@ -465,7 +469,7 @@ def _clean(
     for field in FIELDS:
         try:
             value = _as_text(raw.get(field))
-        except ValueError as exc:
+        except _Invalid as exc:
             problems.append(f"{field} {exc}")
             unreadable.add(field)
             continue
@@ -489,11 +493,11 @@ def _clean(
 
 
 def _as_text(value: Any) -> str:
-    """A cell or JSON value as stripped text; ValueError for values that cannot be text."""
+    """A cell or JSON value as stripped text; _Invalid for values that cannot be text."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise ValueError("must be text or a number, not true/false")
+        raise _Invalid("must be text or a number, not true/false")
     if isinstance(value, str):
         text = value
     elif isinstance(value, int):
@@ -505,15 +509,15 @@ def _as_text(value: Any) -> str:
     elif isinstance(value, (date, time)):
         text = value.isoformat()
     else:
-        raise ValueError(f"must be text or a number, not {_json_kind(value)}")
+        raise _Invalid(f"must be text or a number, not {_json_kind(value)}")
     text = text.strip()
     if "\x00" in text:
-        raise ValueError("contains a NUL character")
+        raise _Invalid("contains a NUL character")
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("contains an unpaired surrogate, which is not text") from None
+            raise _Invalid("contains an unpaired surrogate, which is not text") from None
     return text
 
 

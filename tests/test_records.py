@@ -135,8 +135,8 @@ def test_xlsx_with_mapping_from_a_path(tmp_path: Path) -> None:
     [
         ("d9,,case_note,2025-01-01", "text is missing or empty"),
         ("d9,   ,case_note,2025-01-01", "text is missing or empty"),
-        ("d9,Note.,diary,2025-01-01", "doc_type 'diary' is not one of: case_note, case_summary, "
-         "supervision_record, audit_narrative, plan_review"),
+        ("d9,Note.,diary,2025-01-01", ("doc_type 'diary' is not one of: case_note, case_summary, "
+                                       "supervision_record, audit_narrative, plan_review")),
         ("d9,Note.,case_note,2025-1-1", "date '2025-1-1' is not an ISO date YYYY-MM-DD"),
         ("d9,Note.,case_note,20250101", "date '20250101' is not an ISO date YYYY-MM-DD"),
         ("d9,Note.,case_note,2025-02-30", "date '2025-02-30' is not an ISO date YYYY-MM-DD"),
