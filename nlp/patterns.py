@@ -9,7 +9,7 @@ A cue is a short line a QA lead can write and read:
   ``(...)?`` makes the whole group optional;
 - ``alone?`` — an optional word;
 - ``...`` — up to four words of anything, within one sentence;
-- ``#num`` — any number, in digits or words ("3", "three").
+- ``<num>`` — any number, in digits or words ("3", "three").
 
 Words are tokenised by the same tokenizer as the text, so ``task-focused`` and
 ``didn't`` mean what they say.  The compiler expands groups into alternative
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 GAP_MAX = 4
-MAX_EXPANSIONS = 256
+MAX_EXPANSIONS = 1024
 
 _LEX = re.compile(r"\(|\)\??|\.\.\.|[^\s()]+")
 
@@ -95,7 +95,7 @@ def _parse_seq(tokens: list[str], pos: int, in_group: bool) -> tuple[tuple[objec
             continue
         if tok == "...":
             items.append(_Gap())
-        elif tok in ("#num", "#num?"):
+        elif tok in ("<num>", "<num>?"):
             items.append(_Num(optional=tok.endswith("?")))
         elif tok == "/":
             raise PatternSyntaxError("'/' outside a group")
@@ -134,13 +134,39 @@ def _expand(items: Sequence[object], normalise: Normaliser) -> list[list[TokenSp
                 choices.append(alts + ([[]] if item.optional else []))
         elif isinstance(item, _Group):
             alts = [seq for phrase in item.phrases for seq in _expand(phrase, normalise)]
-            choices.append(alts + ([[]] if item.optional else []))
+            choices.append(_merge_single_words(alts) + ([[]] if item.optional else []))
+        elif isinstance(item, _Group):
+            alts = [seq for phrase in item.phrases for seq in _expand(phrase, normalise)]
+            merged = _merge_single_words(alts)
+            if merged is not None:
+                if item.optional:
+                    merged["OP"] = "?"
+                choices.append([[merged]])
+            else:
+                choices.append(alts + ([[]] if item.optional else []))
     expanded: list[list[TokenSpec]] = []
     for combo in itertools.product(*choices):
         expanded.append([spec for part in combo for spec in part])
         if len(expanded) > MAX_EXPANSIONS:
             raise PatternSyntaxError(f"expands to more than {MAX_EXPANSIONS} alternatives")
     return expanded
+
+
+def _merge_single_words(alternatives: list[list[TokenSpec]]) -> list[list[TokenSpec]]:
+    """Fold the single plain-word alternatives of a group into one ``NORM IN`` spec,
+    keeping multi-word alternatives as they are (this keeps expansion small)."""
+    values: set[str] = set()
+    rest: list[list[TokenSpec]] = []
+    for seq in alternatives:
+        if len(seq) == 1 and set(seq[0]) == {"NORM"}:
+            norm = seq[0]["NORM"]
+            values.update(norm["IN"] if isinstance(norm, dict) else [norm])  # type: ignore[index]
+        else:
+            rest.append(seq)
+    if not values:
+        return rest
+    ordered = sorted(values)
+    return [[{"NORM": ordered[0] if len(ordered) == 1 else {"IN": ordered}}], *rest]
 
 
 def _is_gap(spec: TokenSpec) -> bool:
@@ -151,12 +177,18 @@ def compile_pattern(pattern: str, normalise: Normaliser) -> list[list[TokenSpec]
     """Compile one cue into Matcher patterns; raise PatternSyntaxError if malformed."""
     if not isinstance(pattern, str):
         raise PatternSyntaxError("a pattern must be a string")
-    sequences = _expand(_parse(pattern), normalise)
+    items = _parse(pattern)
+    if isinstance(items[0], _Gap) or isinstance(items[-1], _Gap):
+        raise PatternSyntaxError("'...' must stand between words")
     result = []
-    for seq in sequences:
+    for seq in _expand(items, normalise):
+        # an optional part left out can leave a gap at either end: it matches nothing
+        while seq and _is_gap(seq[0]):
+            seq = seq[1:]
+        while seq and _is_gap(seq[-1]):
+            seq = seq[:-1]
         if not seq or all(_is_gap(s) or s.get("OP") == "?" for s in seq):
             raise PatternSyntaxError("pattern can match nothing but gaps or optional words")
-        if _is_gap(seq[0]) or _is_gap(seq[-1]):
-            raise PatternSyntaxError("'...' must stand between words")
-        result.append(seq)
+        if seq not in result:
+            result.append(seq)
     return result

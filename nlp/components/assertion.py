@@ -1,0 +1,227 @@
+"""ConText-style assertion: turns proposals into decisions using the labelling rules.
+
+Triggers (``nlp/context_rules.yaml``) reach forward and/or backward from where
+they stand, up to a window, and stop at terminators ("but", "however", …).
+For each proposal the categories that reach its cue decide what happens:
+
+- **hypothetical** ("if", "risk of", "could") — dropped (rule 4);
+- **recommendation** ("should", "to ensure", "needs to be") — the concern, whatever
+  the cue's polarity, because a recommendation implies the gap (rule 3);
+- **resolved** ("until", "now addressed", "no longer") on a concern cue — the concern
+  *and* the strength: the earlier failure is stated and the current state is good
+  (rule 6);
+- **negation** ("no", "not", "without", "lack of") — a concern or strength cue flips
+  to the other polarity, or is dropped when the codebook marks it
+  ``negated: drop`` (rule 2); an ``absence`` cue ("chronology") becomes the concern;
+- **hedge** ("not always", "some", "at times") — kept, with less confidence (rule 5).
+
+Classifier proposals cover the whole sentence, so every trigger in it reaches
+them.  They are dropped in hypothetical or negated sentences unless a rule cue
+of the same theme agrees, and recommendations turn them into the concern.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from nlp.codebook import Codebook, get_codebook
+from nlp.components.extensions import Decision, Proposal, declare_extensions
+from nlp.errors import CodebookError
+from nlp.language import literal_norms
+from nlp.patterns import PatternSyntaxError, compile_pattern
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "context_rules.yaml"
+CATEGORIES = ("negation", "hypothetical", "recommendation", "hedge", "resolved")
+#: categories that a pseudo-trigger ("not only", "no change") silences
+SILENCEABLE = frozenset({"negation", "hypothetical", "recommendation"})
+HEDGE_FACTOR = 0.85
+FLIP_FACTOR = 0.9
+RESOLVED_FACTOR = 0.85
+
+
+@dataclass(frozen=True)
+class Trigger:
+    category: str
+    direction: str  # forward | backward
+    start: int
+    end: int
+    window: int
+
+
+class Assertion:
+    """Applies the ConText rules to ``doc._.proposals`` and fills ``doc._.decisions``."""
+
+    def __init__(
+        self, nlp: Language, rules_path: Path | str = DEFAULT_RULES, codebook: Codebook | None = None
+    ) -> None:
+        declare_extensions()
+        rules = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8"))
+        normalise = literal_norms(nlp)
+        self.matcher = Matcher(nlp.vocab)
+        self._keys: dict[int, tuple[str, str, int]] = {}
+
+        def add(meaning: tuple[str, str, int], patterns: list[str]) -> None:
+            key = "ctx|{}|{}|{}".format(*meaning)
+            compiled = []
+            for p in patterns:
+                try:
+                    compiled.extend(compile_pattern(p, normalise))
+                except PatternSyntaxError as exc:
+                    raise CodebookError(f"context rules {rules_path}: {key}: {p!r}: {exc}") from None
+            self.matcher.add(key, compiled)
+            self._keys[nlp.vocab.strings[key]] = meaning
+
+        for category in CATEGORIES:
+            spec = rules["categories"][category]
+            for direction in ("forward", "backward"):
+                by_window: dict[int, list[str]] = {}
+                for item in spec.get(direction) or []:
+                    # an item is a pattern, or {pattern, window} to reach less or further
+                    pattern, window = (item["pattern"], item["window"]) if isinstance(item, dict) else (item, spec["window"])
+                    by_window.setdefault(int(window), []).append(pattern)
+                for window, patterns in by_window.items():
+                    add((category, direction, window), patterns)
+        add(("pseudo", "", 0), rules["pseudo"])
+        #: the words each cue spells out, so a "not" written into a cue is not read as negation
+        self.cue_words: dict[str, frozenset[str]] = {
+            cue.pattern: frozenset(_literal_norms(compile_pattern(cue.pattern, normalise)))
+            for cue in (codebook.cues if codebook else [])
+        }
+        norm = lambda w: normalise(w)[0]  # noqa: E731 - terminators are single tokens
+        self.stop_both = frozenset(norm(w) for w in rules["terminators"]["both"])
+        self.stop_backward = self.stop_both | frozenset(norm(w) for w in rules["terminators"]["backward"])
+
+    def triggers(self, doc: Doc) -> list[Trigger]:
+        found: list[Trigger] = []
+        pseudo: list[tuple[int, int]] = []
+        for match_id, start, end in self.matcher(doc):
+            category, direction, window = self._keys[match_id]
+            if category == "pseudo":
+                pseudo.append((start, end))
+            else:
+                found.append(Trigger(category, direction, start, end, window))
+        if pseudo:
+            found = [
+                t for t in found
+                if t.category not in SILENCEABLE or not any(s < t.end and t.start < e for s, e in pseudo)
+            ]
+        # a negated resolution ("has not been resolved") resolves nothing
+        negations = [t for t in found if t.category == "negation"]
+        return [
+            t for t in found
+            if t.category != "resolved"
+            or not any(n.end <= t.start + 1 and t.start - n.end <= 3 and n.start < t.start for n in negations)
+        ]
+
+    def _reaches(self, doc: Doc, trig: Trigger, p: Proposal) -> bool:
+        if p.start <= trig.start and trig.end <= p.end:
+            # inside the cue's span: it modifies the cue unless the cue spells it out itself
+            literal = self.cue_words.get(p.cue, frozenset())
+            return not any(doc[i].norm_ in literal for i in range(trig.start, trig.end))
+        if trig.end <= p.start and trig.direction == "forward":
+            gap = range(trig.end, p.start)
+            stops = self.stop_both
+        elif trig.start >= p.end and trig.direction == "backward":
+            gap = range(p.end, trig.start)
+            stops = self.stop_backward
+        else:
+            return False
+        if len(gap) > trig.window:
+            return False
+        return not any(doc[i].norm_ in stops for i in gap)
+
+    def modifiers(self, doc: Doc, p: Proposal, sentence_triggers: list[Trigger]) -> set[str]:
+        if p.detector != "rules":
+            return {t.category for t in sentence_triggers}
+        return {
+            t.category for t in sentence_triggers if self._reaches(doc, t, p)
+        }
+
+    def decide(self, p: Proposal, mods: set[str], rule_themes: set[str]) -> list[tuple[str, float, tuple[str, ...]]]:
+        """(polarity, confidence, assertion tags) outcomes for one proposal."""
+        conf = p.confidence * (HEDGE_FACTOR if "hedge" in mods else 1.0)
+        tags = tuple(sorted(mods))
+        if p.detector != "rules":
+            if "hypothetical" in mods or ("negation" in mods and p.theme not in rule_themes):
+                return []
+            if "recommendation" in mods:
+                return [("concern", conf, tags)]
+            return [(p.kind, conf, tags)]
+        if "hypothetical" in mods and "recommendation" not in mods:
+            return []
+        if "recommendation" in mods:
+            return [("concern", conf, tags)]
+        if "resolved" in mods and p.kind == "concern":
+            return [("concern", conf, tags), ("strength", conf * RESOLVED_FACTOR, tags)]
+        if "negation" in mods:
+            if p.kind == "absence":
+                return [("concern", conf, tags)]
+            if p.negated == "drop":
+                return []
+            flipped = "strength" if p.kind == "concern" else "concern"
+            return [(flipped, conf * FLIP_FACTOR, tags)]
+        if p.kind == "absence":
+            return []
+        return [(p.kind, conf, tags)]
+
+    def __call__(self, doc: Doc) -> Doc:
+        proposals: list[Proposal] = doc._.proposals or []
+        if not proposals:
+            doc._.decisions = []
+            return doc
+        triggers = self.triggers(doc)
+        by_sentence: dict[int, list[Proposal]] = {}
+        for p in proposals:
+            by_sentence.setdefault(p.sent_start, []).append(p)
+        best: dict[tuple[int, str, str], Decision] = {}
+        for sent_start, props in by_sentence.items():
+            sent_end = props[0].sent_end
+            in_sentence = [t for t in triggers if t.start >= sent_start and t.end <= sent_end]
+            rule_themes = {p.theme for p in props if p.detector == "rules"}
+            # an absence cue speaks only when no concern or strength cue of its theme does
+            voiced = {p.theme for p in props if p.detector == "rules" and p.kind != "absence"}
+            for p in props:
+                if p.kind == "absence" and p.theme in voiced:
+                    continue
+                mods = self.modifiers(doc, p, in_sentence)
+                for polarity, conf, tags in self.decide(p, mods, rule_themes):
+                    key = (sent_start, p.theme, polarity)
+                    known = best.get(key)
+                    detectors = {p.detector} | (set(known.detectors) if known else set())
+                    if known is None or conf > known.confidence:
+                        cue_from = p if p.detector == "rules" or known is None else known
+                        best[key] = Decision(
+                            p.theme, polarity, conf, tuple(sorted(detectors)),
+                            cue_from.start, cue_from.end, sent_start, sent_end,
+                            cue_from.cue, tags,
+                        )
+                    else:
+                        best[key] = Decision(
+                            known.theme, known.polarity, known.confidence, tuple(sorted(detectors)),
+                            known.start, known.end, known.sent_start, known.sent_end,
+                            known.cue, known.assertion,
+                        )
+        doc._.decisions = sorted(best.values(), key=lambda d: (d.sent_start, d.theme, d.polarity))
+        return doc
+
+
+def _literal_norms(patterns: list[list[dict[str, object]]]) -> set[str]:
+    words: set[str] = set()
+    for seq in patterns:
+        for spec in seq:
+            norm = spec.get("NORM")
+            if isinstance(norm, str):
+                words.add(norm)
+            elif isinstance(norm, dict):
+                words.update(norm["IN"])  # type: ignore[arg-type]
+    return words
+
+
+@Language.factory("caselens_assertion", default_config={"rules_path": None, "codebook_path": None})
+def make_assertion(nlp: Language, name: str, rules_path: str | None, codebook_path: str | None) -> Assertion:
+    return Assertion(nlp, rules_path or DEFAULT_RULES, get_codebook(codebook_path))

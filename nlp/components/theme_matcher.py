@@ -1,0 +1,71 @@
+"""Rule detector: codebook cue patterns matched on word stems, one proposal per match."""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from nlp.codebook import Codebook, Cue, get_codebook
+from nlp.components.extensions import Proposal, declare_extensions
+from nlp.language import literal_norms
+from nlp.patterns import compile_pattern
+
+
+def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """Token (start, end) of each sentence, in order."""
+    return [(s.start, s.end) for s in doc.sents]
+
+
+def sentence_index(bounds: list[tuple[int, int]], n_tokens: int) -> list[int]:
+    """For each token, the index of its sentence in ``bounds``."""
+    index = [0] * n_tokens
+    for i, (start, end) in enumerate(bounds):
+        index[start:end] = [i] * (end - start)
+    return index
+
+
+class ThemeMatcher:
+    """Finds codebook cues; a match that crosses a sentence boundary is ignored."""
+
+    def __init__(self, nlp: Language, codebook: Codebook) -> None:
+        declare_extensions()
+        self.codebook = codebook
+        self.matcher = Matcher(nlp.vocab)
+        self._cues: dict[int, Cue] = {}
+        normalise = literal_norms(nlp)
+        for cue in codebook.cues:
+            self.matcher.add(cue.key, compile_pattern(cue.pattern, normalise))
+            self._cues[nlp.vocab.strings[cue.key]] = cue
+
+    def __call__(self, doc: Doc) -> Doc:
+        bounds = sentence_bounds(doc)
+        index = sentence_index(bounds, len(doc))
+        best: dict[tuple[str, int], Proposal] = {}
+        for match_id, start, end in self.matcher(doc):
+            sent = index[start]
+            if index[end - 1] != sent:
+                continue
+            cue = self._cues[match_id]
+            key = (cue.key, sent)
+            known = best.get(key)
+            # a cue with a gap can match several overlapping spans: keep the shortest
+            if known is None or end - start < known.end - known.start:
+                best[key] = Proposal(
+                    theme=cue.theme,
+                    kind=cue.kind,
+                    start=start,
+                    end=end,
+                    sent_start=bounds[sent][0],
+                    sent_end=bounds[sent][1],
+                    detector="rules",
+                    confidence=cue.confidence,
+                    cue=cue.pattern,
+                    negated=cue.negated,
+                )
+        doc._.proposals = (doc._.proposals or []) + sorted(best.values(), key=lambda p: (p.start, p.theme))
+        return doc
+
+
+@Language.factory("caselens_theme_matcher", default_config={"codebook_path": None})
+def make_theme_matcher(nlp: Language, name: str, codebook_path: str | None) -> ThemeMatcher:
+    return ThemeMatcher(nlp, get_codebook(codebook_path))
