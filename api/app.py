@@ -4,11 +4,16 @@
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import nlp
+from api.batch.jobs import claim_interrupted, start_job
 from api.errors import install_error_handlers
-from api.routes import health, v1
+from api.routes import api_v1, health
 from api.settings import ServiceSettings, get_settings
 from api.storage.db import create_db_engine, migrate, session_factory
 
@@ -19,6 +24,17 @@ Every route but `/health` needs an API key, sent as `X-API-Key: <key>` or
 `Authorization: Bearer <key>`. Roles: auditor, qa_lead, admin.
 Text that still holds identifiers is refused (422) unless `redact` is asked for.
 """
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On start, resume batch jobs a stopped server left unfinished."""
+    settings: ServiceSettings = app.state.settings
+    stale = dt.timedelta(seconds=settings.batch_stale_seconds)
+    for job_id in claim_interrupted(app.state.sessions, stale):
+        start_job(app.state.sessions, job_id, settings)
+    yield
+    app.state.engine.dispose()
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -32,11 +48,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version=nlp.__version__,
         description=DESCRIPTION,
         max_body_size=settings.max_body_bytes,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(v1)
+    app.include_router(api_v1(settings))
     return app

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.errors import ApiError
+from nlp.identifiers import find_identifiers
+from nlp.identifiers import redact as redact_text
 
 
 class IdentifiersFound(ValueError):
@@ -27,16 +29,19 @@ class IdentifiersFound(ValueError):
 
 def guard_text(text: str, *, redact: bool) -> str:
     """``text`` unchanged when clean, redacted when asked, else raise ``IdentifiersFound``."""
-    from nlp.identifiers import find_identifiers, redact as redact_text
-
     findings = find_identifiers(text)
     if not findings:
         return text
     if redact:
-        return redact_text(text)
+        return redact_text(text, findings)
     raise IdentifiersFound(
         [{"kind": f.kind, "start": f.start, "end": f.end} for f in findings]
     )
+
+
+def guard_record(record: dict[str, Any], *, redact: bool) -> dict[str, Any]:
+    """A batch record with its text guarded (``IdentifiersFound`` when refused)."""
+    return {**record, "text": guard_text(record["text"], redact=redact)}
 
 
 def guard_fields(texts: Sequence[tuple[str, str]], *, redact: bool) -> list[str]:

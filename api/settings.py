@@ -48,6 +48,10 @@ class ServiceSettings(CoreSettings):
     batch_chunk_size: int = Field(
         200, ge=1, description="rows sent to a batch worker process at a time"
     )
+    batch_stale_seconds: float = Field(
+        60, ge=0, description="a running batch without progress for this long is resumed "
+        "by the next service start"
+    )
     prescreen_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_PRESCREEN_WEIGHTS),
         description="JSON object theme → weight of its concern in pre-screening; "

@@ -1,0 +1,1 @@
+"""Batch analysis: many records through several processes, resumable, row-numbered errors."""

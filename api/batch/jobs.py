@@ -1,0 +1,330 @@
+"""Batch jobs of the service: an upload read into rows, analysed in worker processes.
+
+A job moves ``reading`` → ``running`` → ``done`` (or ``failed``). Reading
+stores each row (guarded text and metadata, or its error) as a batch item;
+running analyses pending items chunk by chunk and, per chunk, stores the
+documents and marks the items done in one transaction. A job interrupted while
+running is picked up again (by the same or a restarted server) from its
+pending items, so nothing is lost or stored twice. The upload itself is held
+in memory only, never written to disk.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from api.batch.results import csv_header, format_line, result_row
+from api.batch.rows import InputRow, analyse_rows, chunked, read_rows
+from api.settings import ServiceSettings
+from api.storage.documents import store_analysis
+from api.storage.models import Analysis, BatchItem, BatchJob
+from nlp.errors import InputError
+
+log = logging.getLogger("caselens.batch")
+
+#: statuses of a job whose work is not finished
+ACTIVE = ("reading", "running")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_job(session: Session, *, key_id: str, source_format: str, redact: bool) -> BatchJob:
+    job = BatchJob(
+        id=uuid.uuid4().hex,
+        key_id=key_id,
+        status="reading",
+        source_format=source_format,
+        redact=redact,
+        heartbeat_at=_now(),
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def _fail(sessions: sessionmaker[Session], job_id: str, message: str) -> None:
+    with sessions() as session:
+        session.execute(BatchItem.__table__.delete().where(BatchItem.batch_id == job_id))
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job_id)
+            .values(status="failed", message=message, finished_at=_now())
+        )
+        session.commit()
+
+
+def read_upload(
+    sessions: sessionmaker[Session],
+    job_id: str,
+    data: bytes,
+    *,
+    name: str,
+    fmt: str | None,
+    mapping: Mapping[str, str] | None,
+    settings: ServiceSettings,
+) -> bool:
+    """Store every row of the upload as an item; False (job failed) on a file-level error."""
+    with sessions() as session:
+        redact = session.get(BatchJob, job_id).redact  # type: ignore[union-attr]
+    rows = read_rows(data, fmt=fmt, mapping=mapping, max_text_chars=settings.max_text_chars,
+                     redact=redact, name=name)
+    total = errors = 0
+    try:
+        for chunk in chunked(rows, settings.batch_chunk_size):
+            total += len(chunk)
+            if total > settings.max_batch_rows:
+                _fail(sessions, job_id, f"more than {settings.max_batch_rows} rows; "
+                                        "split the file")
+                return False
+            errors += sum(r.error is not None for r in chunk)
+            with sessions() as session:
+                session.add_all(_item(job_id, r) for r in chunk)
+                session.execute(
+                    update(BatchJob).where(BatchJob.id == job_id)
+                    .values(total_rows=total, error_rows=errors, heartbeat_at=_now())
+                )
+                session.commit()
+    except InputError as exc:
+        _fail(sessions, job_id, str(exc))
+        return False
+    with sessions() as session:
+        session.execute(
+            update(BatchJob).where(BatchJob.id == job_id)
+            .values(status="running", started_at=_now(), heartbeat_at=_now())
+        )
+        session.commit()
+    return True
+
+
+def _item(job_id: str, row: InputRow) -> BatchItem:
+    return BatchItem(
+        batch_id=job_id,
+        row=row.row,
+        document_id=row.record.get("id"),
+        status="error" if row.error else "pending",
+        record=row.record,
+        error=row.error,
+    )
+
+
+def _pending_rows(
+    sessions: sessionmaker[Session], job_id: str, page: int
+) -> Iterator[InputRow]:
+    """Pending items as rows, read page by page (items leave ``pending`` as they are done)."""
+    last_row = 0
+    while True:
+        with sessions() as session:
+            items = session.scalars(
+                select(BatchItem)
+                .where(BatchItem.batch_id == job_id, BatchItem.status == "pending",
+                       BatchItem.row > last_row)
+                .order_by(BatchItem.row)
+                .limit(page)
+            ).all()
+        if not items:
+            return
+        for item in items:
+            yield InputRow(item.row, dict(item.record or {}))
+        last_row = items[-1].row
+
+
+def _store_chunk(
+    sessions: sessionmaker[Session], job_id: str, chunk: list[tuple[InputRow, Any]]
+) -> None:
+    """Store a chunk's documents and mark its items, in one transaction."""
+    done = failed = 0
+    with sessions() as session:
+        items = {
+            item.row: item
+            for item in session.scalars(
+                select(BatchItem).where(
+                    BatchItem.batch_id == job_id,
+                    BatchItem.row.in_([row.row for row, _ in chunk]),
+                )
+            )
+        }
+        for row, outcome in chunk:
+            item = items[row.row]
+            meta = {k: v for k, v in row.record.items() if k != "text"}
+            if outcome and "analysis" in outcome:
+                stored = store_analysis(session, row.record["text"], meta, outcome["analysis"])
+                item.status, item.analysis_id = "done", stored.analysis_id
+                done += 1
+            else:
+                item.status = "error"
+                item.error = (outcome or {}).get("error", "not analysed")
+                failed += 1
+            item.record = meta  # the text now lives with the document only
+        session.execute(
+            update(BatchJob).where(BatchJob.id == job_id).values(
+                done_rows=BatchJob.done_rows + done,
+                error_rows=BatchJob.error_rows + failed,
+                heartbeat_at=_now(),
+            )
+        )
+        session.commit()
+
+
+def process(sessions: sessionmaker[Session], job_id: str, settings: ServiceSettings) -> None:
+    """Analyse and store the job's pending items, then mark it done."""
+    chunks = chunked(_pending_rows(sessions, job_id, settings.batch_chunk_size * 4),
+                     settings.batch_chunk_size)
+    for chunk in analyse_rows(chunks, settings.batch_processes):
+        _store_chunk(sessions, job_id, chunk)
+    with sessions() as session:
+        session.execute(
+            update(BatchJob).where(BatchJob.id == job_id)
+            .values(status="done", finished_at=_now(), heartbeat_at=_now())
+        )
+        session.commit()
+
+
+def run_job(
+    sessions: sessionmaker[Session],
+    job_id: str,
+    settings: ServiceSettings,
+    upload: dict[str, Any] | None = None,
+) -> None:
+    """Read the upload (when given) and process the job; any failure marks the job failed."""
+    try:
+        if upload is not None and not read_upload(sessions, job_id, settings=settings, **upload):
+            return
+        process(sessions, job_id, settings)
+    except Exception as exc:  # noqa: BLE001 - a background job reports, never raises
+        log.error("batch %s stopped: %s", job_id, type(exc).__name__)
+        with sessions() as session:
+            session.execute(
+                update(BatchJob).where(BatchJob.id == job_id)
+                .values(status="failed", message="internal error while processing; "
+                        "pending rows can be resumed by restarting the service",
+                        finished_at=_now())
+            )
+            session.commit()
+
+
+def start_job(
+    sessions: sessionmaker[Session],
+    job_id: str,
+    settings: ServiceSettings,
+    upload: dict[str, Any] | None = None,
+) -> threading.Thread:
+    thread = threading.Thread(
+        target=run_job, args=(sessions, job_id, settings, upload),
+        name=f"batch-{job_id}", daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def claim_interrupted(
+    sessions: sessionmaker[Session], stale_after: dt.timedelta
+) -> list[str]:
+    """Jobs left unfinished by a stopped server, claimed for this process.
+
+    A running job whose heartbeat is older than ``stale_after`` is claimed by
+    moving its heartbeat (compare-and-set, so one server process wins); a job
+    stopped while still reading lost its upload and is marked failed.
+    """
+    cutoff = _now() - stale_after
+    claimed: list[str] = []
+    with sessions() as session:
+        stale = session.execute(
+            select(BatchJob.id, BatchJob.status, BatchJob.heartbeat_at).where(
+                BatchJob.status.in_(ACTIVE), BatchJob.heartbeat_at < cutoff
+            )
+        ).all()
+    for job_id, status, beat in stale:
+        if status == "reading":
+            _fail(sessions, job_id, "the service stopped while reading the upload; upload again")
+            continue
+        with sessions() as session:
+            won = session.execute(
+                update(BatchJob)
+                .where(BatchJob.id == job_id, BatchJob.heartbeat_at == beat)
+                .values(heartbeat_at=_now())
+            ).rowcount
+            session.commit()
+        if won:
+            claimed.append(job_id)
+    return claimed
+
+
+def job_errors(session: Session, job_id: str, limit: int) -> list[dict[str, Any]]:
+    items = session.execute(
+        select(BatchItem.row, BatchItem.document_id, BatchItem.error)
+        .where(BatchItem.batch_id == job_id, BatchItem.status == "error")
+        .order_by(BatchItem.row)
+        .limit(limit)
+    ).all()
+    return [{"row": row, "id": doc_id, "message": error} for row, doc_id, error in items]
+
+
+def pending_count(session: Session, job_id: str) -> int:
+    return session.scalar(
+        select(func.count()).select_from(BatchItem).where(
+            BatchItem.batch_id == job_id, BatchItem.status == "pending"
+        )
+    ) or 0
+
+
+def result_lines(
+    sessions: sessionmaker[Session], job_id: str, fmt: str, page: int = 500
+) -> Iterator[str]:
+    """The job's results, one line per finished row in row order (CSV: header first)."""
+    if fmt == "csv":
+        yield csv_header()
+    last_row = 0
+    while True:
+        with sessions() as session:
+            items = session.scalars(
+                select(BatchItem)
+                .where(BatchItem.batch_id == job_id, BatchItem.status != "pending",
+                       BatchItem.row > last_row)
+                .order_by(BatchItem.row)
+                .limit(page)
+            ).all()
+            if not items:
+                return
+            analyses = {
+                a.id: a
+                for a in session.scalars(
+                    select(Analysis)
+                    .where(Analysis.id.in_([i.analysis_id for i in items if i.analysis_id]))
+                    .options(selectinload(Analysis.tags))
+                )
+            }
+            lines = []
+            for item in items:
+                analysis = analyses.get(item.analysis_id) if item.analysis_id else None
+                lines.append(format_line(
+                    result_row(item.row, item.record or {}, _as_dict(analysis), item.error),
+                    fmt,
+                ))
+        yield "".join(lines)
+        last_row = items[-1].row
+
+
+def _as_dict(analysis: Analysis | None) -> dict[str, Any] | None:
+    if analysis is None:
+        return None
+    return {
+        "labels": analysis.labels,
+        "tags": [
+            {c: getattr(t, c) for c in ("theme", "polarity", "label", "confidence", "detectors",
+                                        "evidence", "start", "end", "cue", "cue_start",
+                                        "cue_end", "assertion")}
+            for t in analysis.tags
+        ],
+        "pipeline_version": analysis.pipeline_version,
+        "codebook_hash": analysis.codebook_hash,
+        "model_hash": analysis.model_hash,
+    }
