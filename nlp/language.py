@@ -4,22 +4,49 @@ NORM is a lexical attribute, so the stem is computed once per distinct word
 and cached in the vocabulary; the Matcher then matches cue words to any
 inflection ("delay" ~ "delayed", "delays") at C speed.  Tokenizer exceptions
 keep their own norms ("n't" -> "not").
+
+The stemmer strips inflections only (-s, -es, -ies, -ed, -ing and a final -e).
+Full stemmers also strip derivations, which here conflates words a cue must
+keep apart ("timely" ~ "time", "officer" ~ "office").
 """
 from __future__ import annotations
 
 import spacy
-from snowballstemmer import stemmer
 from spacy.attrs import NORM
 from spacy.language import Language
 
 from nlp.patterns import Normaliser
 
-_STEMMER = stemmer("english")
+_VOWELS = frozenset("aeiouy")
+_NO_UNDOUBLE = frozenset("lsz")
+
+
+def _undouble(word: str) -> str:
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _VOWELS | _NO_UNDOUBLE:
+        return word[:-1]
+    return word
 
 
 def stem_norm(text: str) -> str:
-    """Lower-case snowball stem of one token's text (apostrophes made plain)."""
-    return _STEMMER.stemWord(text.lower().replace("\u2019", "'"))
+    """Lower-case inflectional stem of one token's text ("planned" -> "plan")."""
+    w = text.lower().replace("\u2019", "'")
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("ied") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    elif w.endswith("ed") and len(w) > 4:
+        w = _undouble(w[:-2])
+    elif w.endswith("ing") and len(w) > 5:
+        w = _undouble(w[:-3])
+    if w.endswith("e") and len(w) >= 4 and not w.endswith(("ee", "ye")):
+        w = w[:-1]
+    return w
 
 
 def blank_english() -> Language:
