@@ -175,3 +175,8 @@ def print_report(summary: dict[str, Any], title: str) -> None:
 from api import service_cli  # noqa: E402
 
 service_cli.register(app)
+
+
+from api import train_cli  # noqa: E402 - commands register themselves on the app
+
+train_cli.register(app)

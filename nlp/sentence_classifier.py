@@ -1,0 +1,60 @@
+"""The trained sentence classifier as it runs: featuriser, linear scores, calibration.
+
+Training (``nlp/train.py``) fits one linear model per label and a Platt
+sigmoid on its out-of-fold scores; the run-time object keeps only the stacked
+weights, so scoring all labels is one sparse-dense product and a sigmoid.
+Needs numpy, scipy and scikit-learn only.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import TransformerMixin
+
+
+@dataclass
+class LinearHeads:
+    """Per-label linear scores ``X @ coef + intercept`` and their Platt sigmoids."""
+
+    coef: np.ndarray  # (features, labels), float32
+    intercept: np.ndarray  # (labels,)
+    slope: np.ndarray  # (labels,)
+    offset: np.ndarray  # (labels,)
+
+    def scores(self, X: object) -> np.ndarray:
+        return np.asarray(X @ self.coef, dtype=np.float64) + self.intercept
+
+    def proba(self, X: object) -> np.ndarray:
+        return expit(self.scores(X) * self.slope + self.offset)
+
+
+@dataclass
+class SentenceClassifier:
+    """Multi-label theme classifier for sentences, with calibrated probabilities.
+
+    ``labels`` are the 36 ``THEME:POLARITY`` ids in column order;
+    ``thresholds`` the per-label decision thresholds chosen on the held-out
+    split; ``sha256`` the artefact's hash, set when loaded by ``model_store``.
+    """
+
+    labels: tuple[str, ...]
+    featuriser: TransformerMixin
+    heads: LinearHeads
+    thresholds: dict[str, float]
+    name: str = ""
+    sha256: str = field(default="", compare=False)
+
+    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities, shape ``(len(sentences), len(labels))``."""
+        if len(sentences) == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.heads.proba(self.featuriser.transform(list(sentences)))
+
+    def predict(self, sentences: Sequence[str]) -> list[list[str]]:
+        """Labels whose probability reaches their threshold, per sentence."""
+        cut = np.asarray([self.thresholds[label] for label in self.labels])
+        hits = self.predict_proba(sentences) >= cut
+        return [[self.labels[j] for j in np.flatnonzero(row)] for row in hits]
