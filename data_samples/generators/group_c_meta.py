@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import sys
 from collections import Counter
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from nlp.taxonomy import DOC_TYPES, LABELS, SERVICE_AREAS
 OUT = Path(__file__).resolve().parent.parent / "train" / "group_c.jsonl"
 OWN_THEMES = ("thresholds", "multi_agency", "challenge", "diversity", "practice_model", "worker_changes")
 MIN_POSITIVES, MIN_NEGATIVES = 85, 350
+SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 
 DOC_CODES = {"cn": "case_note", "cs": "case_summary", "sr": "supervision_record",
              "an": "audit_narrative", "pr": "plan_review"}
@@ -113,7 +115,7 @@ def check() -> bool:
         assert all(label in LABELS for label in r["labels"]), r["id"]
         counts.update(r["labels"])
         negatives += not r["labels"]
-        passages += r["text"].count(". ") + r["text"].count("? ") > 0
+        passages += len(SENTENCE_END.findall(r["text"].strip())) > 0
     ok = negatives >= MIN_NEGATIVES
     for theme in OWN_THEMES:
         for pol in ("concern", "strength"):
