@@ -44,8 +44,22 @@ def guard_record(record: dict[str, Any], *, redact: bool) -> dict[str, Any]:
     return {**record, "text": guard_text(record["text"], redact=redact)}
 
 
-def guard_fields(texts: Sequence[tuple[str, str]], *, redact: bool) -> list[str]:
-    """Guard each ``(field, text)`` of a request; one 422 names every finding in every field."""
+def guard_fields(
+    texts: Sequence[tuple[str, str]], *, redact: bool, max_chars: int
+) -> list[str]:
+    """Gate for the texts of a request: size first, then identifiers.
+
+    A text over ``max_chars`` is refused (422 naming the field and the limit).
+    Identifiers are refused with one 422 naming every finding in every field,
+    or redacted when ``redact`` is set.
+    """
+    too_long = [
+        {"field": field, "chars": len(text), "limit": max_chars}
+        for field, text in texts
+        if len(text) > max_chars
+    ]
+    if too_long:
+        raise ApiError(422, f"text over the limit of {max_chars} characters", details=too_long)
     cleaned: list[str] = []
     details: list[dict[str, Any]] = []
     for field, text in texts:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 import nlp
-from api.deps import require
+from api.deps import SettingsDep, require
 from api.guard import guard_fields
 from api.schemas import AnalyseRequest, AnalysisOut
 from api.security import Permission
@@ -18,9 +18,12 @@ router = APIRouter(tags=["analyse"])
 @router.post("/analyse", response_model=AnalysisOut, name="analyse")
 def analyse(
     body: AnalyseRequest,
+    settings: SettingsDep,
     access: Annotated[AccessRecord, Depends(require(Permission.analyse))],
 ) -> AnalysisOut:
     access.touch(case_ids=[body.case_id], document_ids=[body.id])
-    [text] = guard_fields([("text", body.text)], redact=body.redact)
+    [text] = guard_fields(
+        [("text", body.text)], redact=body.redact, max_chars=settings.max_text_chars
+    )
     result = nlp.analyse(text, **body.as_meta())
     return AnalysisOut(**result.to_dict(), redacted=text != body.text)

@@ -78,7 +78,9 @@ def store_documents(
     access.touch(case_ids=[d.case_id for d in docs], document_ids=ids)
 
     texts = guard_fields(
-        [(f"documents[{i}].text", d.text) for i, d in enumerate(docs)], redact=body.redact
+        [(f"documents[{i}].text", d.text) for i, d in enumerate(docs)],
+        redact=body.redact,
+        max_chars=settings.max_text_chars,
     )
     metas = [d.as_meta() for d in docs]
     stored: dict[str, StoredDocument] = {}
