@@ -9,7 +9,7 @@ A cue is a short line a QA lead can write and read:
   ``(...)?`` makes the whole group optional;
 - ``alone?`` — an optional word;
 - ``...`` — up to four words of anything, within one sentence;
-- ``<num>`` — any number, in digits or words ("3", "three").
+- ``<num>`` — any count, in digits or words ("3", "three"; not "first").
 
 Words are tokenised by the same tokenizer as the text, so ``task-focused`` and
 ``didn't`` mean what they say.  The compiler expands groups into alternative
@@ -23,6 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 GAP_MAX = 4
+#: ``<num>`` means a count: spaCy's LIKE_NUM also accepts these ordinals
+ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th"
+).split()
 MAX_EXPANSIONS = 1024
 
 _LEX = re.compile(r"\(|\)\??|\.\.\.|[^\s()]+")
@@ -117,7 +122,7 @@ def _expand(items: Sequence[object], normalise: Normaliser) -> list[list[TokenSp
         if isinstance(item, _Gap):
             choices.append([[{"OP": f"{{0,{GAP_MAX}}}"}]])
         elif isinstance(item, _Num):
-            spec: TokenSpec = {"LIKE_NUM": True}
+            spec: TokenSpec = {"LIKE_NUM": True, "LOWER": {"NOT_IN": list(ORDINALS)}}
             if item.optional:
                 spec["OP"] = "?"
             choices.append([[spec]])
