@@ -180,3 +180,8 @@ service_cli.register(app)
 from api import train_cli  # noqa: E402 - commands register themselves on the app
 
 train_cli.register(app)
+
+# Reporting command: report (api/report_cli.py)
+from api import report_cli  # noqa: E402
+
+report_cli.register(app)

@@ -320,15 +320,24 @@ def cooccurrence(frames: Frames, filters: Filters | None = None,
                  min_count: int = 1) -> pd.DataFrame:
     """Pairs of labels found in the same document, with lift and Jaccard index.
 
-    ``lift = n_ab · N / (n_a · n_b)`` over the N selected documents: above 1 the
-    labels appear together more often than independence would give.
-    Columns: ``label_a, label_b, count, count_a, count_b, lift, jaccard`` with
-    ``label_a < label_b``, sorted by lift then count.
+    See :func:`cooccurrence_from_pairs`; N is the number of selected documents.
     """
     frames = apply_filters(frames, filters)
-    n_docs = len(frames.docs)
-    pairs = frames.tags[["doc_id", "label"]].drop_duplicates()
-    pairs = pairs[pairs["doc_id"].isin(frames.docs["doc_id"])]
+    pairs = frames.tags[["doc_id", "label"]]
+    return cooccurrence_from_pairs(pairs[pairs["doc_id"].isin(frames.docs["doc_id"])],
+                                   len(frames.docs), min_count)
+
+
+def cooccurrence_from_pairs(pairs: pd.DataFrame, n_docs: int,
+                            min_count: int = 1) -> pd.DataFrame:
+    """Label pairs from (doc_id, label) rows, out of ``n_docs`` documents.
+
+    ``lift = n_ab · N / (n_a · n_b)``: above 1 the labels appear together more
+    often than independence would give.  Columns: ``label_a, label_b, count,
+    count_a, count_b, lift, jaccard`` with ``label_a < label_b``, sorted by lift
+    then count.
+    """
+    pairs = pairs[["doc_id", "label"]].drop_duplicates()
     columns = ["label_a", "label_b", "count", "count_a", "count_b", "lift", "jaccard"]
     if pairs.empty:
         return pd.DataFrame(columns=columns)
@@ -341,10 +350,9 @@ def cooccurrence(frames: Frames, filters: Filters | None = None,
     upper = (both.row < both.col) & (both.data >= min_count)
     a, b, n_ab = both.row[upper], both.col[upper], both.data[upper]
     singles = np.asarray(indicator.sum(axis=0)).ravel()
-    out = pd.DataFrame({
-        "label_a": np.asarray(label_names)[a], "label_b": np.asarray(label_names)[b],
-        "count": n_ab, "count_a": singles[a], "count_b": singles[b],
-    })
+    names = np.asarray(label_names)
+    out = pd.DataFrame({"label_a": names[a], "label_b": names[b], "count": n_ab,
+                        "count_a": singles[a], "count_b": singles[b]})
     out["lift"] = out["count"] * n_docs / (out["count_a"] * out["count_b"])
     out["jaccard"] = out["count"] / (out["count_a"] + out["count_b"] - out["count"])
     return out.sort_values(["lift", "count", "label_a", "label_b"],

@@ -89,20 +89,30 @@ def default_windows(months_present: pd.Series | list[str], recent_months: int = 
 
 def window_counts(frames: Frames, windows: Windows, filters: Filters | None = None,
                   labels: list[str] | None = None) -> pd.DataFrame:
-    """Per label: documents with it and documents in total, in each window.
+    """Per label: documents with it and documents in total, in each window."""
+    base = filters or Filters()
+    parts = []
+    for window_filters in (windows.recent_filters(base), windows.baseline_filters(base)):
+        selected = apply_filters(frames, window_filters)
+        per_label = selected.tags[["doc_id", "label"]].drop_duplicates()["label"].value_counts()
+        parts.append((per_label, len(selected.docs)))
+    return assemble_counts(*parts[0], *parts[1], labels=labels)
+
+
+def assemble_counts(recent: pd.Series, recent_total: int, baseline: pd.Series,
+                    baseline_total: int, labels: list[str] | None = None) -> pd.DataFrame:
+    """The input of :func:`score_counts` from per-label document counts (label-indexed).
 
     ``labels`` defaults to the taxonomy plus any label present.
     """
-    base = filters or Filters()
-    labels = labels or sorted(set(LABELS) | set(frames.tags["label"]))
-    columns: dict[str, object] = {"label": labels}
-    for prefix, window_filters in (("recent", windows.recent_filters(base)),
-                                   ("baseline", windows.baseline_filters(base))):
-        selected = apply_filters(frames, window_filters)
-        per_label = selected.tags[["doc_id", "label"]].drop_duplicates()["label"].value_counts()
-        columns[f"{prefix}_docs"] = per_label.reindex(labels, fill_value=0).to_numpy()
-        columns[f"{prefix}_total"] = len(selected.docs)
-    return pd.DataFrame(columns)
+    labels = labels or sorted(set(LABELS) | set(recent.index) | set(baseline.index))
+    return pd.DataFrame({
+        "label": labels,
+        "recent_docs": recent.reindex(labels, fill_value=0).to_numpy(),
+        "recent_total": recent_total,
+        "baseline_docs": baseline.reindex(labels, fill_value=0).to_numpy(),
+        "baseline_total": baseline_total,
+    })
 
 
 def fisher_greater(k1: np.ndarray, n1: np.ndarray, k0: np.ndarray,
