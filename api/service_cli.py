@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+import nlp
 from api.security import Role, create_key, list_keys, revoke_key
 from api.settings import get_settings
 from api.storage.db import create_db_engine, migrate, session_factory
@@ -135,8 +136,40 @@ def batch(
     )
 
 
+def evaluate_feedback(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    errors: Annotated[int, typer.Option(min=0, help="How many worst errors to list.")] = 15,
+) -> None:
+    """Score caselens against auditors' feedback in the database (CASELENS_DATABASE_URL).
+
+    Gold labels are each reviewed document's predicted labels corrected by the
+    feedback: confirmed and added labels kept, rejected ones removed.
+    """
+    import json
+
+    from api.cli import print_report
+    from api.storage.feedback import feedback_gold
+    from nlp.evaluate import evaluate as run_evaluation
+
+    with _sessions()() as session:
+        gold = list(feedback_gold(session))
+    if not gold:
+        err.print("no feedback in the database yet")
+        raise typer.Exit(1)
+    report = run_evaluation(
+        gold, lambda r: nlp.analyse(r["text"], **{k: v for k, v in r.items()
+                                                  if k not in ("text", "labels")})
+    )
+    summary = report.to_dict(errors)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    print_report(summary, f"feedback in the database ({summary['documents']} documents)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands to the ``caselens`` app."""
     app.command("serve")(serve)
     app.command("batch")(batch)
+    app.command("evaluate-feedback")(evaluate_feedback)
     app.add_typer(keys_app, name="keys")
