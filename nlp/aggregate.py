@@ -71,7 +71,7 @@ class Frames:
     @classmethod
     def build(cls, docs: pd.DataFrame, tags: pd.DataFrame) -> Frames:
         """Validate columns and coerce dtypes of two caller-made tables."""
-        return cls(_normalise_docs(docs), _normalise_tags(tags))
+        return cls(normalise_docs(docs), _normalise_tags(tags))
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ def _require(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
         raise InputError(f"{name} table lacks column(s) {', '.join(missing)}")
 
 
-def _normalise_docs(docs: pd.DataFrame) -> pd.DataFrame:
+def normalise_docs(docs: pd.DataFrame) -> pd.DataFrame:
+    """Check and coerce a docs table: string ids, case ids filled, dates as datetimes."""
     _require(docs, ("doc_id",), "docs")
     out = docs.reindex(columns=list(DOC_COLUMNS)).copy()
     out["doc_id"] = out["doc_id"].astype(str)
@@ -177,21 +178,26 @@ def label_parts(labels: pd.Series) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------- filtering
 
 
+def filter_mask(docs: pd.DataFrame, filters: Filters | None) -> np.ndarray:
+    """Which rows of ``docs`` match ``filters``, as a boolean array."""
+    mask = np.ones(len(docs), dtype=bool)
+    if filters is None:
+        return mask
+    if filters.start is not None:
+        mask &= (docs["date"] >= pd.Timestamp(filters.start)).to_numpy()
+    if filters.end is not None:
+        mask &= (docs["date"] < pd.Timestamp(filters.end) + pd.Timedelta(days=1)).to_numpy()
+    for column, values in filters.meta_items():
+        mask &= docs[column].isin(values).to_numpy()
+    return mask
+
+
 def apply_filters(frames: Frames, filters: Filters | None) -> Frames:
     """Keep the documents matching ``filters`` and the tags of those documents."""
-    if filters is None:
+    mask = filter_mask(frames.docs, filters)
+    if mask.all():
         return frames
-    docs = frames.docs
-    mask = pd.Series(True, index=docs.index)
-    if filters.start is not None:
-        mask &= docs["date"] >= pd.Timestamp(filters.start)
-    if filters.end is not None:
-        mask &= docs["date"] < pd.Timestamp(filters.end) + pd.Timedelta(days=1)
-    for column, values in filters.meta_items():
-        mask &= docs[column].isin(values)
-    if bool(mask.all()):
-        return frames
-    kept = docs[mask]
+    kept = frames.docs[mask]
     return Frames(kept.reset_index(drop=True),
                   frames.tags[frames.tags["doc_id"].isin(kept["doc_id"])].reset_index(drop=True))
 
@@ -205,51 +211,146 @@ def _check_groupings(by: Sequence[str]) -> list[str]:
     return list(by)
 
 
-def group_keys(docs: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """``doc_id``, ``case_id`` and one key column per grouping, for every groupable doc.
-
-    Time keys are period strings (``2025-03``, ``2025Q1``, ``2025``).
-    """
-    by = _check_groupings(by)
-    keys = docs[["doc_id", "case_id"]].copy()
-    for grouping in by:
-        if grouping in TIME_GROUPINGS:
-            keys[grouping] = docs["date"].dt.to_period(TIME_GROUPINGS[grouping]).astype(str)
-            keys.loc[docs["date"].isna(), grouping] = None
-        else:
-            keys[grouping] = docs[grouping].fillna(NOT_RECORDED)
-    time_keys = [g for g in by if g in TIME_GROUPINGS]
-    return keys.dropna(subset=time_keys) if time_keys else keys
-
-
 # --------------------------------------------------------------------------- counting
 
 
-def group_totals(keys: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Documents and distinct cases per group (one row when ``by`` is empty)."""
-    if not by:
-        return pd.DataFrame({"total_docs": [len(keys)], "total_cases": [keys["case_id"].nunique()]})
-    return (keys.groupby(list(by), sort=True)
-            .agg(total_docs=("doc_id", "size"), total_cases=("case_id", "nunique"))
-            .reset_index())
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of integers by sorting, many times faster than its hashing path."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
 
 
-def label_counts(keys: pd.DataFrame, tags: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Documents and distinct cases carrying each label, per group."""
-    pairs = tags[["doc_id", "label"]].drop_duplicates()
-    joined = pairs.merge(keys, on="doc_id", how="inner")
-    return (joined.groupby([*by, "label"], sort=True)
-            .agg(docs=("doc_id", "size"), cases=("case_id", "nunique"))
-            .reset_index())
+def _distinct_per(keys: np.ndarray, items: np.ndarray, n_keys: int, n_items: int) -> np.ndarray:
+    """Number of distinct ``items`` per key (keys in ``[0, n_keys)``)."""
+    combined = _sorted_unique(keys.astype(np.int64) * max(n_items, 1) + items)
+    return np.bincount(combined // max(n_items, 1), minlength=n_keys)
+
+
+class LabelIndex:
+    """Documents and their distinct labels as integer codes, for fast repeated counting.
+
+    Built once from the ``docs`` table and the (document position, label) of every
+    tag; each count is then a few ``bincount``/``unique`` calls over arrays, so a
+    million tags aggregate in well under a second.  Group keys are computed
+    lazily and kept.  Treat an index as immutable: build a new one when the data
+    change.
+    """
+
+    def __init__(self, docs: pd.DataFrame, tag_doc: np.ndarray, tag_labels: Sequence[str]) -> None:
+        """``docs`` is a normalised docs table; ``tag_doc[i]`` is the row in ``docs`` of the
+        document of tag i (-1: not among them) and ``tag_labels[i]`` its label."""
+        self.docs = docs.reset_index(drop=True)
+        tag_doc = np.asarray(tag_doc, dtype=np.int64)
+        label_codes, names = pd.factorize(pd.Series(tag_labels, dtype=object), sort=True)
+        self.label_names = np.asarray(names, dtype=object)
+        n_labels = max(len(self.label_names), 1)
+        known = tag_doc >= 0
+        pairs = _sorted_unique(tag_doc[known] * n_labels + label_codes[known])
+        self.pair_doc, self.pair_label = pairs // n_labels, pairs % n_labels
+        self.case_code, case_names = pd.factorize(self.docs["case_id"])
+        self.n_cases = len(case_names)
+        self._keys: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    @classmethod
+    def from_frames(cls, frames: Frames) -> LabelIndex:
+        positions = pd.Index(frames.docs["doc_id"]).get_indexer(frames.tags["doc_id"])
+        return cls(frames.docs, positions, frames.tags["label"].tolist())
+
+    def _key(self, grouping: str) -> tuple[np.ndarray, list[str]]:
+        """Per-document code of one grouping (-1 when undated) and the sorted key values."""
+        if grouping not in self._keys:
+            if grouping in TIME_GROUPINGS:
+                values = self.docs["date"].dt.to_period(TIME_GROUPINGS[grouping])
+            else:
+                values = self.docs[grouping].fillna(NOT_RECORDED)
+            codes, uniques = pd.factorize(values, sort=True)
+            self._keys[grouping] = (codes.astype(np.int64), [str(u) for u in uniques])
+        return self._keys[grouping]
+
+    def _groups(self, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        """Per-document group code (-1: not groupable) and the key values of each group."""
+        if not by:
+            return np.zeros(len(self.docs), dtype=np.int64), pd.DataFrame(index=range(1))
+        codes, uniques = zip(*(self._key(g) for g in by), strict=True)
+        sizes = [max(len(u), 1) for u in uniques]
+        valid = np.logical_and.reduce([c >= 0 for c in codes])
+        combined = np.ravel_multi_index([np.where(valid, c, 0) for c in codes], sizes)
+        used = _sorted_unique(combined[valid])
+        inverse = np.searchsorted(used, combined[valid])
+        group = np.full(len(self.docs), -1, dtype=np.int64)
+        group[valid] = inverse
+        parts = np.unravel_index(used, sizes)
+        values = pd.DataFrame({g: np.asarray(u, dtype=object)[p]
+                               for g, u, p in zip(by, uniques, parts, strict=True)})
+        return group, values
+
+    def counts(self, by: Sequence[str] = (),
+               filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-label counts ``[*by, label, docs, cases]`` (non-zero rows) and group totals
+        ``[*by, total_docs, total_cases]`` (groups with documents; always one row without ``by``)."""
+        by = _check_groupings(by)
+        group, values = self._groups(by)
+        selected = filter_mask(self.docs, filters) & (group >= 0)
+        n_groups, n_labels = len(values), max(len(self.label_names), 1)
+        total_docs = np.bincount(group[selected], minlength=n_groups)
+        total_cases = _distinct_per(group[selected], self.case_code[selected], n_groups,
+                                    self.n_cases)
+        totals = values.assign(total_docs=total_docs, total_cases=total_cases)
+        if by:
+            totals = totals[total_docs > 0].reset_index(drop=True)
+        keep = selected[self.pair_doc]
+        docs_of_pairs = self.pair_doc[keep]
+        cell = group[docs_of_pairs] * n_labels + self.pair_label[keep]
+        docs = np.bincount(cell, minlength=n_groups * n_labels)
+        cases = _distinct_per(cell, self.case_code[docs_of_pairs], n_groups * n_labels,
+                              self.n_cases)
+        hit = np.nonzero(docs)[0]
+        counts = values.iloc[hit // n_labels].reset_index(drop=True).assign(
+            label=self.label_names[hit % n_labels], docs=docs[hit], cases=cases[hit])
+        return counts, totals
+
+    def prevalence(self, by: Sequence[str] = (), filters: Filters | None = None,
+                   labels: Sequence[str] | None = None) -> pd.DataFrame:
+        """See :func:`prevalence`."""
+        counts, totals = self.counts(by, filters)
+        return prevalence_from_counts(counts, totals, list(by), labels)
+
+    def trends(self, freq: str = "month", by: Sequence[str] = (),
+               filters: Filters | None = None,
+               labels: Sequence[str] | None = None) -> pd.DataFrame:
+        """See :func:`trends`."""
+        if freq not in TIME_GROUPINGS:
+            raise InputError(f"freq must be one of {', '.join(TIME_GROUPINGS)}")
+        if freq in by:
+            raise InputError("freq must not also be a grouping")
+        keys = [freq, *by]
+        counts, totals = self.counts(keys, filters)
+        return prevalence_from_counts(counts, complete_periods(totals, freq, list(by)), keys,
+                                      labels)
+
+    def cooccurrence(self, filters: Filters | None = None, min_count: int = 1) -> pd.DataFrame:
+        """See :func:`cooccurrence`."""
+        selected = filter_mask(self.docs, filters)
+        keep = selected[self.pair_doc]
+        return _cooccurrence(self.pair_doc[keep], self.pair_label[keep], self.label_names,
+                             int(selected.sum()), min_count)
+
+    def months(self, filters: Filters | None = None) -> list[str]:
+        """``YYYY-MM`` of every month with a selected, dated document."""
+        codes, uniques = self._key("month")
+        present = _sorted_unique(codes[filter_mask(self.docs, filters) & (codes >= 0)])
+        return [uniques[c] for c in present]
+
+    def documents(self, filters: Filters | None = None) -> int:
+        """Number of selected documents."""
+        return int(filter_mask(self.docs, filters).sum())
 
 
 def prevalence_from_counts(counts: pd.DataFrame, totals: pd.DataFrame, by: Sequence[str],
                            labels: Sequence[str] | None = None) -> pd.DataFrame:
-    """Join per-label counts to group totals, zero-filling labels absent from a group.
-
-    ``counts`` has ``[*by, label, docs, cases]`` and ``totals`` ``[*by, total_docs,
-    total_cases]``; the same shapes come from SQL when the data are large.
-    """
+    """Join per-label counts to group totals, zero-filling labels absent from a group."""
     if labels is None:
         labels = sorted(set(LABELS) | set(counts["label"]))
     grid = totals.merge(pd.DataFrame({"label": list(labels)}), how="cross")
@@ -272,11 +373,7 @@ def prevalence(frames: Frames, by: Sequence[str] = (), filters: Filters | None =
     Columns: ``[*by, label, theme, polarity, total_docs, total_cases, docs, cases,
     doc_share, case_share]``.  ``labels`` defaults to the taxonomy plus any label present.
     """
-    frames = apply_filters(frames, filters)
-    keys = group_keys(frames.docs, by)
-    by = list(by)
-    return prevalence_from_counts(label_counts(keys, frames.tags, by),
-                                  group_totals(keys, by), by, labels)
+    return LabelIndex.from_frames(frames).prevalence(by, filters, labels)
 
 
 def complete_periods(totals: pd.DataFrame, freq: str, by: Sequence[str]) -> pd.DataFrame:
@@ -302,15 +399,7 @@ def trends(frames: Frames, freq: str = "month", by: Sequence[str] = (),
 
     Shares are NaN in periods without documents.
     """
-    if freq not in TIME_GROUPINGS:
-        raise InputError(f"freq must be one of {', '.join(TIME_GROUPINGS)}")
-    if freq in by:
-        raise InputError("freq must not also be a grouping")
-    frames = apply_filters(frames, filters)
-    keys_by = [freq, *by]
-    keys = group_keys(frames.docs, keys_by)
-    totals = complete_periods(group_totals(keys, keys_by), freq, list(by))
-    return prevalence_from_counts(label_counts(keys, frames.tags, keys_by), totals, keys_by, labels)
+    return LabelIndex.from_frames(frames).trends(freq, by, filters, labels)
 
 
 # --------------------------------------------------------------------------- association
@@ -320,37 +409,27 @@ def cooccurrence(frames: Frames, filters: Filters | None = None,
                  min_count: int = 1) -> pd.DataFrame:
     """Pairs of labels found in the same document, with lift and Jaccard index.
 
-    See :func:`cooccurrence_from_pairs`; N is the number of selected documents.
+    ``lift = n_ab · N / (n_a · n_b)`` over the N selected documents: above 1 the
+    labels appear together more often than independence would give.
+    Columns: ``label_a, label_b, count, count_a, count_b, lift, jaccard`` with
+    ``label_a < label_b``, sorted by lift then count.
     """
-    frames = apply_filters(frames, filters)
-    pairs = frames.tags[["doc_id", "label"]]
-    return cooccurrence_from_pairs(pairs[pairs["doc_id"].isin(frames.docs["doc_id"])],
-                                   len(frames.docs), min_count)
+    return LabelIndex.from_frames(frames).cooccurrence(filters, min_count)
 
 
-def cooccurrence_from_pairs(pairs: pd.DataFrame, n_docs: int,
-                            min_count: int = 1) -> pd.DataFrame:
-    """Label pairs from (doc_id, label) rows, out of ``n_docs`` documents.
-
-    ``lift = n_ab · N / (n_a · n_b)``: above 1 the labels appear together more
-    often than independence would give.  Columns: ``label_a, label_b, count,
-    count_a, count_b, lift, jaccard`` with ``label_a < label_b``, sorted by lift
-    then count.
-    """
-    pairs = pairs[["doc_id", "label"]].drop_duplicates()
+def _cooccurrence(pair_doc: np.ndarray, pair_label: np.ndarray, names: np.ndarray,
+                  n_docs: int, min_count: int) -> pd.DataFrame:
     columns = ["label_a", "label_b", "count", "count_a", "count_b", "lift", "jaccard"]
-    if pairs.empty:
+    if len(pair_doc) == 0:
         return pd.DataFrame(columns=columns)
-    doc_codes, _ = pd.factorize(pairs["doc_id"])
-    label_codes, label_names = pd.factorize(pairs["label"], sort=True)
+    doc_codes, _ = pd.factorize(pair_doc)
     indicator = sparse.csr_matrix(
-        (np.ones(len(pairs), dtype=np.int64), (doc_codes, label_codes)),
-        shape=(doc_codes.max() + 1, len(label_names)))
+        (np.ones(len(pair_doc), dtype=np.int64), (doc_codes, pair_label)),
+        shape=(doc_codes.max() + 1, len(names)))
     both = (indicator.T @ indicator).tocoo()
     upper = (both.row < both.col) & (both.data >= min_count)
     a, b, n_ab = both.row[upper], both.col[upper], both.data[upper]
     singles = np.asarray(indicator.sum(axis=0)).ravel()
-    names = np.asarray(label_names)
     out = pd.DataFrame({"label_a": names[a], "label_b": names[b], "count": n_ab,
                         "count_a": singles[a], "count_b": singles[b]})
     out["lift"] = out["count"] * n_docs / (out["count_a"] * out["count_b"])

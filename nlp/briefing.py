@@ -19,12 +19,12 @@ import pandas as pd
 
 from nlp.aggregate import (
     NOT_RECORDED,
+    TIME_GROUPINGS,
     EvidenceQuery,
     Filters,
     Frames,
     apply_filters,
     evidence,
-    group_keys,
     prevalence,
 )
 from nlp.codebook import get_codebook
@@ -179,12 +179,11 @@ def _grade_band(docs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _grade_trend(frames: Frames, period: str) -> list[dict[str, Any]]:
-    graded = _grade_band(frames.docs)
-    keys = group_keys(graded, [period])
-    if keys.empty:
+    graded = _grade_band(frames.docs).dropna(subset=["date"])
+    if graded.empty:
         return []
-    counts = keys.merge(graded[["doc_id", "grade"]], on="doc_id")
-    wide = pd.crosstab(counts[period], counts["grade"]).reindex(
+    periods = graded["date"].dt.to_period(TIME_GROUPINGS[period]).astype(str)
+    wide = pd.crosstab(periods, graded["grade"]).reindex(
         columns=["good_or_better", "not_yet_good"], fill_value=0)
     return [{"period": str(p), "good_or_better": int(r.good_or_better),
              "not_yet_good": int(r.not_yet_good),

@@ -16,6 +16,7 @@ with many recordings per case this makes the test somewhat liberal.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +30,7 @@ from nlp.aggregate import (
     EvidenceQuery,
     Filters,
     Frames,
-    apply_filters,
+    LabelIndex,
     evidence,
     label_parts,
 )
@@ -66,11 +67,11 @@ def _with_dates(base: Filters, start: date, end: date) -> Filters:
                    doc_type=base.doc_type, grade=base.grade, case_id=base.case_id)
 
 
-def default_windows(months_present: pd.Series | list[str], recent_months: int = 3) -> Windows:
+def default_windows(months_present: Sequence[str | None], recent_months: int = 3) -> Windows:
     """The last ``recent_months`` calendar months present against all earlier ones.
 
-    ``months_present`` holds ``YYYY-MM`` strings (duplicates allowed).  Months with
-    no documents inside the span do not count towards ``recent_months``.
+    ``months_present`` holds ``YYYY-MM`` strings (duplicates and None allowed).
+    Months with no documents inside the span do not count towards ``recent_months``.
     """
     if recent_months < 1:
         raise InputError("recent_months must be at least 1")
@@ -87,31 +88,25 @@ def default_windows(months_present: pd.Series | list[str], recent_months: int = 
                    baseline_end=earlier[-1].end_time.date())
 
 
-def window_counts(frames: Frames, windows: Windows, filters: Filters | None = None,
+def window_counts(index: LabelIndex, windows: Windows, filters: Filters | None = None,
                   labels: list[str] | None = None) -> pd.DataFrame:
-    """Per label: documents with it and documents in total, in each window."""
-    base = filters or Filters()
-    parts = []
-    for window_filters in (windows.recent_filters(base), windows.baseline_filters(base)):
-        selected = apply_filters(frames, window_filters)
-        per_label = selected.tags[["doc_id", "label"]].drop_duplicates()["label"].value_counts()
-        parts.append((per_label, len(selected.docs)))
-    return assemble_counts(*parts[0], *parts[1], labels=labels)
-
-
-def assemble_counts(recent: pd.Series, recent_total: int, baseline: pd.Series,
-                    baseline_total: int, labels: list[str] | None = None) -> pd.DataFrame:
-    """The input of :func:`score_counts` from per-label document counts (label-indexed).
+    """Per label: documents with it and documents in total, in each window.
 
     ``labels`` defaults to the taxonomy plus any label present.
     """
-    labels = labels or sorted(set(LABELS) | set(recent.index) | set(baseline.index))
+    base = filters or Filters()
+    per_label, totals = [], []
+    for window_filters in (windows.recent_filters(base), windows.baseline_filters(base)):
+        counts, total = index.counts((), window_filters)
+        per_label.append(counts.set_index("label")["docs"])
+        totals.append(int(total["total_docs"].iloc[0]))
+    labels = labels or sorted(set(LABELS).union(*(c.index for c in per_label)))
     return pd.DataFrame({
         "label": labels,
-        "recent_docs": recent.reindex(labels, fill_value=0).to_numpy(),
-        "recent_total": recent_total,
-        "baseline_docs": baseline.reindex(labels, fill_value=0).to_numpy(),
-        "baseline_total": baseline_total,
+        "recent_docs": per_label[0].reindex(labels, fill_value=0).to_numpy(),
+        "recent_total": totals[0],
+        "baseline_docs": per_label[1].reindex(labels, fill_value=0).to_numpy(),
+        "baseline_total": totals[1],
     })
 
 
@@ -171,6 +166,15 @@ class EmergingResult:
     examples: dict[str, pd.DataFrame]
 
 
+def emerging_table(index: LabelIndex, filters: Filters | None = None,
+                   windows: Windows | None = None, recent_months: int = 3,
+                   alpha: float = 0.05, min_support: int = 5) -> tuple[Windows, pd.DataFrame]:
+    """The windows compared and :func:`score_counts` of every label, from an index."""
+    if windows is None:
+        windows = default_windows(index.months(filters), recent_months)
+    return windows, score_counts(window_counts(index, windows, filters), alpha, min_support)
+
+
 def emerging(frames: Frames, filters: Filters | None = None, windows: Windows | None = None,
              recent_months: int = 3, alpha: float = 0.05, min_support: int = 5,
              n_examples: int = 3) -> EmergingResult:
@@ -179,13 +183,10 @@ def emerging(frames: Frames, filters: Filters | None = None, windows: Windows | 
     Without ``windows``, the last ``recent_months`` calendar months present in the
     selected documents are compared with all earlier months in them.
     """
-    selected = apply_filters(frames, filters)
-    if windows is None:
-        windows = default_windows(selected.docs["date"].dt.to_period("M").astype(str)
-                                  .where(selected.docs["date"].notna()), recent_months)
-    table = score_counts(window_counts(selected, windows), alpha, min_support)
+    windows, table = emerging_table(LabelIndex.from_frames(frames), filters, windows,
+                                    recent_months, alpha, min_support)
     recent = windows.recent_filters(filters or Filters())
-    examples = {label: evidence(selected, EvidenceQuery(label=label, filters=recent,
-                                                        limit=n_examples))
+    examples = {label: evidence(frames, EvidenceQuery(label=label, filters=recent,
+                                                      limit=n_examples))
                 for label in table.loc[table["flagged"], "label"]}
     return EmergingResult(windows=windows, table=table, examples=examples)

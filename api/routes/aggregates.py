@@ -118,7 +118,7 @@ def prevalence(
 ) -> PrevalenceOut:
     """For every label: documents and distinct cases with it, and their shares, per group."""
     groups = list(dict.fromkeys(by or []))
-    table = store.prevalence(session, groups, filters, label)
+    table = store.label_index(session).prevalence(groups, filters, label)
     return PrevalenceOut(by=groups, filters=filters_out(filters),
                          rows=prevalence_rows(table, groups))
 
@@ -134,7 +134,7 @@ def trends(
 ) -> PrevalenceOut:
     """A time series per label (and group); periods without documents have null shares."""
     groups = list(dict.fromkeys(by or []))
-    table = store.trends(session, freq, groups, filters, label)
+    table = store.label_index(session).trends(freq, groups, filters, label)
     keys = [freq, *groups]
     return PrevalenceOut(by=keys, filters=filters_out(filters), rows=prevalence_rows(table, keys))
 
@@ -147,9 +147,9 @@ def cooccurrence(
     min_count: Annotated[int, Query(ge=1)] = 1,
 ) -> CooccurrenceOut:
     """Label pairs in the same document, with lift and Jaccard index, highest lift first."""
-    table = store.cooccurrence(session, filters, min_count)
-    documents = int(store.totals(session, [], filters)["total_docs"].iloc[0])
-    return CooccurrenceOut(documents=documents, filters=filters_out(filters),
+    index = store.label_index(session)
+    table = index.cooccurrence(filters, min_count)
+    return CooccurrenceOut(documents=index.documents(filters), filters=filters_out(filters),
                            rows=[CooccurrenceRow(**r) for r in records(table)])
 
 
@@ -204,10 +204,9 @@ def emerging(
     if any(explicit) and not all(explicit):
         raise ApiError(422, "give all of recent_from, recent_to, baseline_from, baseline_to "
                             "or none of them")
-    compared = (emerging_lib.Windows(*explicit) if all(explicit)  # type: ignore[arg-type]
-                else store.windows(session, filters, recent_months))
-    table = emerging_lib.score_counts(store.window_counts(session, compared, filters),
-                                      alpha, min_support)
+    chosen = emerging_lib.Windows(*explicit) if all(explicit) else None  # type: ignore[arg-type]
+    compared, table = emerging_lib.emerging_table(store.label_index(session), filters, chosen,
+                                                  recent_months, alpha, min_support)
     recent = compared.recent_filters(filters)
     link = request.app.url_path_for("aggregate_evidence")
     results = []

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from api.routes.aggregates import AggregateAccess, FiltersDep, Period
 from api.deps import SessionDep
+from api.routes.aggregates import AggregateAccess, FiltersDep, Period
 from api.storage import aggregates as store
 from nlp.briefing import build_briefing, render_briefing
 
