@@ -120,7 +120,7 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             if started:  # too late for an error response; the server closes the connection
                 raise
             log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], scope["path"])

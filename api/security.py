@@ -103,7 +103,7 @@ def revoke_key(session: Session, key_id: str) -> bool:
     if key is None:
         return False
     if key.revoked_at is None:
-        key.revoked_at = dt.datetime.now(dt.timezone.utc)
+        key.revoked_at = dt.datetime.now(dt.UTC)
         session.commit()
     return True
 

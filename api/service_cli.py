@@ -100,9 +100,9 @@ def batch(
     source: Annotated[Path, typer.Argument(help="CSV, JSON Lines or XLSX file", exists=True,
                                            dir_okay=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="results file, .jsonl or .csv")],
-    map_: Annotated[list[str], typer.Option(
+    map_: Annotated[list[str] | None, typer.Option(
         "--map", help="COLUMN=FIELD, repeatable (fields: id, text, case_id, date, "
-        "service_area, team, doc_type, grade); default: columns named like the fields")] = [],
+        "service_area, team, doc_type, grade); default: columns named like the fields")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or xlsx "
                                             "(default: from the file name)")] = None,
     processes: Annotated[int | None, typer.Option(
@@ -120,7 +120,7 @@ def batch(
         summary = run_local_batch(
             source, out,
             fmt=fmt,
-            mapping=_parse_mapping(map_),
+            mapping=_parse_mapping(map_ or []),
             processes=processes or settings.batch_processes,
             chunk_size=chunk_size or settings.batch_chunk_size,
             redact=redact,

@@ -34,7 +34,7 @@ ACTIVE = ("reading", "running")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_job(session: Session, *, key_id: str, source_format: str, redact: bool) -> BatchJob:

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from service_helpers import CHRONOLOGY_GAP, wait_for_batch
 
 from api.security import revoke_key
 from api.storage.access import recent_access
-from service_helpers import CHRONOLOGY_GAP, wait_for_batch
 
 ALL = {"auditor", "qa_lead", "admin"}
 ANALYSTS = {"qa_lead", "admin"}

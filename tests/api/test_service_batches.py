@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from service_helpers import CHRONOLOGY_GAP, wait_for_batch
 from sqlalchemy import select
 
 from api.app import create_app
 from api.security import Role, create_key
 from api.storage.models import Analysis, BatchItem
-from service_helpers import CHRONOLOGY_GAP, wait_for_batch
 
 Auth = Callable[[str], dict[str, str]]
 NHS_NOTE = "NHS number 943 476 5919; there is no chronology on file."

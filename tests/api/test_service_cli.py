@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from service_helpers import CHRONOLOGY_GAP, free_port, start_service
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.settings import get_settings
-from service_helpers import CHRONOLOGY_GAP
 
 runner = CliRunner()
 
@@ -45,29 +39,12 @@ def test_keys_are_created_once_listed_without_secrets_and_revoked(cli_database: 
     assert runner.invoke(cli, ["keys", "create", "--role", "boss"]).exit_code != 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_the_api_with_a_key_from_the_cli(cli_database: str) -> None:
     token = runner.invoke(cli, ["keys", "create", "--role", "auditor"]).stdout.strip()
-    port = _free_port()
-    env = {**os.environ, "CASELENS_DATABASE_URL": cli_database}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("caselens")), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    port = free_port()
+    server = start_service(cli_database, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         assert httpx.get(f"{base}/docs").status_code == 200
         assert httpx.post(f"{base}/v1/analyse", json={"text": CHRONOLOGY_GAP}).status_code == 401
         analysed = httpx.post(f"{base}/v1/analyse", json={"text": CHRONOLOGY_GAP},

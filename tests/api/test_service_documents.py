@@ -6,10 +6,10 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from service_helpers import CHRONOLOGY_GAP
 from sqlalchemy import func, select
 
 from api.storage.models import Analysis, Document, Tag
-from service_helpers import CHRONOLOGY_GAP
 
 Auth = Callable[[str], dict[str, str]]
 # 943 476 5919 has a valid Modulus 11 check digit; 123 456 789 is a nine-digit case reference.

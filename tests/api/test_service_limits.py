@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from service_helpers import CHRONOLOGY_GAP
 
 import nlp
 from api.app import create_app
 from api.security import Role, create_key
 from api.settings import ServiceSettings
-from service_helpers import CHRONOLOGY_GAP
 
 Auth = Callable[[str], dict[str, str]]
 

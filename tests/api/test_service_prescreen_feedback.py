@@ -6,9 +6,9 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from service_helpers import CHRONOLOGY_GAP
 
 from api.storage.feedback import feedback_gold
-from service_helpers import CHRONOLOGY_GAP
 
 Auth = Callable[[str], dict[str, str]]
 STRENGTH = "The chronology is up to date and was used to inform the plan."
