@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import nlp
+from api import dashboard
 from api.batch.jobs import claim_interrupted, start_job
 from api.errors import install_error_handlers
 from api.routes import api_v1, health
@@ -56,4 +57,5 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_v1(settings))
+    app.include_router(dashboard.router)
     return app
