@@ -28,6 +28,11 @@ class Cell:
     href: str | None
 
 
+def _svg_open(kind: str, width: float, height: float) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" role="img" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">')
+
+
 def _colour(fraction: float) -> str:
     r, g, b = (round(lo + (hi - lo) * fraction) for lo, hi in zip(_LOW, _HIGH, strict=True))
     return f"rgb({r},{g},{b})"
@@ -43,8 +48,7 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], cells: Sequence[Cell],
     cell_w, cell_h, left, top = 44, 24, 270, 64
     width, height = left + cell_w * len(columns) + 10, top + cell_h * len(rows) + 10
     peak = max((c.share for c in cells if c.share is not None), default=0) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" role="img" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [_svg_open("heatmap", width, height),
              "<title>Share of documents with each theme, by period</title>"]
     for j, column in enumerate(columns):
         x = left + j * cell_w + cell_w / 2
@@ -92,8 +96,7 @@ def line_chart(columns: Sequence[str], series: dict[str, list[float | None]],
     def point(j: int, v: float) -> str:
         return f"{left + j * step:.1f},{top + plot_h * (1 - v / peak):.1f}"
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="lines" role="img" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [_svg_open("lines", width, height),
              "<title>Share of documents over time</title>"]
     for k in range(5):
         v = peak * k / 4

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.dashboard import auth
@@ -156,7 +157,7 @@ def dashboard(request: Request, service_area: str = "", team: str = "",
     link = {k: v for k, v in (("service_area", service_area), ("team", team),
                               ("date_from", date_from), ("date_to", date_to)) if v}
     shares = table.pivot(index="label", columns=freq, values="doc_share") if len(table) else None
-    lines = {label: [None if v != v else float(v) for v in shares.loc[label, periods]]
+    lines = {label: [None if pd.isna(v) else float(v) for v in shares.loc[label, periods]]
              for label in labels[:TREND_LINES]} if shares is not None else {}
     rising, window = _emerging(index, filters, polarity)
     auth.log_view(request, user)
