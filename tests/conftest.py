@@ -1,5 +1,6 @@
 """Shared fixtures of the analysis-core tests: one blank English pipeline and one
 rule-only analyser per session (building a pipeline costs seconds)."""
+
 from __future__ import annotations
 
 import pytest

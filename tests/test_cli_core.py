@@ -3,6 +3,7 @@
 Every run starts a fresh interpreter that loads spaCy, so the runs are started
 together once per module and each test checks one of them.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,16 +33,26 @@ def runs(folder: Path) -> dict[str, Run]:
     (folder / "note.txt").write_bytes(b"\xef\xbb\xbf" + CRLF_TEXT.encode("utf-8"))
     (folder / "latin1.txt").write_bytes("The child\u2019s caf\u00e9 visit.".encode("cp1252"))
     (folder / "gold.jsonl").write_text(
-        json.dumps({"id": "g1", "text": "There is no chronology.", "labels": ["chronology:concern"]}) + "\n\n"
-        + json.dumps({
-            "id": "g2", "text": "The child was seen alone at every visit.", "doc_type": "case_note",
-            "labels": ["voice_of_child:strength", "supervision:strength"],
-        }) + "\n",
+        json.dumps(
+            {"id": "g1", "text": "There is no chronology.", "labels": ["chronology:concern"]}
+        )
+        + "\n\n"
+        + json.dumps(
+            {
+                "id": "g2",
+                "text": "The child was seen alone at every visit.",
+                "doc_type": "case_note",
+                "labels": ["voice_of_child:strength", "supervision:strength"],
+            }
+        )
+        + "\n",
         encoding="utf-8",
     )
     (folder / "bad_gold.jsonl").write_text(
-        json.dumps({"text": "There is no chronology.", "labels": ["chronology:concern"]}) + "\n"
-        + json.dumps({"text": "Seen alone.", "labels": ["voice_of_child:praise"]}) + "\n",
+        json.dumps({"text": "There is no chronology.", "labels": ["chronology:concern"]})
+        + "\n"
+        + json.dumps({"text": "Seen alone.", "labels": ["voice_of_child:praise"]})
+        + "\n",
         encoding="utf-8",
     )
     return {
@@ -61,15 +72,22 @@ def runs(folder: Path) -> dict[str, Run]:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+def results(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, subprocess.CompletedProcess[str]]:
     folder = tmp_path_factory.mktemp("cli")
     env = {**os.environ, "CASELENS_DETECTORS": "rules", "NO_COLOR": "1", "COLUMNS": "200"}
 
     def run(item: tuple[str, Run]) -> tuple[str, subprocess.CompletedProcess[str]]:
         name, spec = item
         done = subprocess.run(
-            [str(CASELENS), *spec.args], input=spec.stdin if spec.stdin is not None else b"",
-            capture_output=True, env=env, cwd=folder, timeout=300, check=False,
+            [str(CASELENS), *spec.args],
+            input=spec.stdin if spec.stdin is not None else b"",
+            capture_output=True,
+            env=env,
+            cwd=folder,
+            timeout=300,
+            check=False,
         )
         return name, subprocess.CompletedProcess(
             done.args, done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
@@ -91,7 +109,12 @@ def test_console_script_is_installed_next_to_the_interpreter() -> None:
 
 def test_analyse_text_argument_prints_labels_and_evidence(results) -> None:
     out = ok(results["argument"])
-    for expected in ("chronology:concern", "voice_of_child:strength", "no chronology", "There is no chronology."):
+    for expected in (
+        "chronology:concern",
+        "voice_of_child:strength",
+        "no chronology",
+        "There is no chronology.",
+    ):
         assert expected in out
 
 
@@ -100,8 +123,8 @@ def test_analyse_file_as_json_keeps_offsets_into_the_file_text(results) -> None:
     assert data["labels"] == ["chronology:concern", "voice_of_child:strength"]
     assert data["codebook_hash"] == get_codebook().hash and data["model_hash"] is None
     for tag in data["tags"]:
-        assert CRLF_TEXT[tag["start"]:tag["end"]] == tag["evidence"]
-        assert CRLF_TEXT[tag["cue_start"]:tag["cue_end"]] == tag["cue"]
+        assert CRLF_TEXT[tag["start"] : tag["end"]] == tag["evidence"]
+        assert CRLF_TEXT[tag["cue_start"] : tag["cue_end"]] == tag["cue"]
 
 
 def test_analyse_standard_input_as_json_with_metadata(results) -> None:
@@ -125,7 +148,11 @@ def test_evaluate_json_has_the_figures(results) -> None:
     assert (data["micro_precision"], data["micro_recall"], data["micro_f1"]) == (1.0, 0.6667, 0.8)
     assert data["macro_f1"] == 0.6667
     assert data["per_label"]["supervision:strength"]["fn"] == 1
-    assert set(data["per_label"]) == {"chronology:concern", "voice_of_child:strength", "supervision:strength"}
+    assert set(data["per_label"]) == {
+        "chronology:concern",
+        "voice_of_child:strength",
+        "supervision:strength",
+    }
 
 
 @pytest.mark.parametrize(

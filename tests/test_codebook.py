@@ -1,4 +1,5 @@
 """The codebook: the shipped one loads; an invalid one is one clear CodebookError."""
+
 from __future__ import annotations
 
 import copy
@@ -77,15 +78,29 @@ def _broken(path: tuple[Any, ...], value: Any, delete: bool = False) -> dict[str
 @pytest.mark.parametrize(
     ("data", "names"),
     [
-        pytest.param(_broken(("themes", 0, "colour"), "red"), ["'chronology'", "colour"], id="unknown-theme-key"),
+        pytest.param(
+            _broken(("themes", 0, "colour"), "red"),
+            ["'chronology'", "colour"],
+            id="unknown-theme-key",
+        ),
         pytest.param(
             _broken(("themes", 0, "concern", 0), {"pattern": "late chronology", "weight": 2}),
             ["'chronology'", "'concern'", "item 1", "weight"],
             id="unknown-cue-key",
         ),
-        pytest.param(_broken(("themes", 1, "id"), "chronology"), ["'chronology'", "'id'", "duplicated"], id="duplicate-id"),
-        pytest.param(_broken(("themes", 1, "id"), "neglect"), ["'neglect'", "'id'", "taxonomy"], id="id-outside-taxonomy"),
-        pytest.param(_broken(("themes", 1, "id"), None, delete=True), ["theme #2", "'id'"], id="missing-id"),
+        pytest.param(
+            _broken(("themes", 1, "id"), "chronology"),
+            ["'chronology'", "'id'", "duplicated"],
+            id="duplicate-id",
+        ),
+        pytest.param(
+            _broken(("themes", 1, "id"), "neglect"),
+            ["'neglect'", "'id'", "taxonomy"],
+            id="id-outside-taxonomy",
+        ),
+        pytest.param(
+            _broken(("themes", 1, "id"), None, delete=True), ["theme #2", "'id'"], id="missing-id"
+        ),
         pytest.param(
             _broken(("themes", 0, "concern", 0), "chronology (out of date"),
             ["'chronology'", "'concern'", "item 1", "malformed pattern", "without"],
@@ -136,13 +151,23 @@ def _broken(path: tuple[Any, ...], value: Any, delete: bool = False) -> dict[str
             ["'chronology'", "'concern'", "'pattern'"],
             id="blank-pattern",
         ),
-        pytest.param(_broken(("themes", 1, "label"), ""), ["'supervision'", "'label'"], id="empty-label"),
-        pytest.param(_broken(("themes", 1, "description"), None, delete=True), ["'supervision'", "'description'"], id="no-description"),
+        pytest.param(
+            _broken(("themes", 1, "label"), ""), ["'supervision'", "'label'"], id="empty-label"
+        ),
+        pytest.param(
+            _broken(("themes", 1, "description"), None, delete=True),
+            ["'supervision'", "'description'"],
+            id="no-description",
+        ),
         pytest.param(_broken(("owner",), "QA team"), ["owner"], id="unknown-top-level-key"),
-        pytest.param(_broken(("themes",), {"chronology": {}}), ["'themes' list"], id="themes-not-a-list"),
+        pytest.param(
+            _broken(("themes",), {"chronology": {}}), ["'themes' list"], id="themes-not-a-list"
+        ),
     ],
 )
-def test_invalid_codebook_is_one_clear_error(norms: Normaliser, data: dict[str, Any], names: list[str]) -> None:
+def test_invalid_codebook_is_one_clear_error(
+    norms: Normaliser, data: dict[str, Any], names: list[str]
+) -> None:
     with pytest.raises(CodebookError) as caught:
         parse_codebook(data, normalise=norms)
     message = str(caught.value)
@@ -171,7 +196,9 @@ def test_load_reports_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_codebook(latin)
 
 
-def test_hash_is_stable_and_ignores_comments_and_key_order(tmp_path: Path, norms: Normaliser) -> None:
+def test_hash_is_stable_and_ignores_comments_and_key_order(
+    tmp_path: Path, norms: Normaliser
+) -> None:
     shipped = load_codebook(DEFAULT_CODEBOOK)
     assert shipped.hash == load_codebook(DEFAULT_CODEBOOK).hash == get_codebook().hash
     assert re.fullmatch("[0-9a-f]{64}", shipped.hash)
@@ -184,7 +211,11 @@ def test_hash_is_stable_and_ignores_comments_and_key_order(tmp_path: Path, norms
     plain.write_text(yaml.safe_dump(data), encoding="utf-8")
     commented = tmp_path / "commented.yaml"
     commented.write_text("# edited by the QA lead\n" + yaml.safe_dump(data), encoding="utf-8")
-    assert load_codebook(plain, norms).hash == load_codebook(commented, norms).hash == parse_codebook(data).hash
+    assert (
+        load_codebook(plain, norms).hash
+        == load_codebook(commented, norms).hash
+        == parse_codebook(data).hash
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """The cue language: each construct matches what it says, malformed cues are refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,7 +36,11 @@ def matches(blank_nlp: Language, norms: Normaliser):
         ("task-focused", "supervision is task-focused", {"task-focused"}),
         ("didn't attend", "Mum didn't attend", {"didn't attend"}),
         # a|b: one word of several
-        ("seen|visited alone", "seen alone; visited alone; met alone", {"seen alone", "visited alone"}),
+        (
+            "seen|visited alone",
+            "seen alone; visited alone; met alone",
+            {"seen alone", "visited alone"},
+        ),
         # (x y / z): a group of phrases
         (
             "chronology (out of date / not current)",

@@ -1,5 +1,6 @@
 """``analyse`` / ``analyse_many``: evidence offsets into the original text, input
 checks, streaming, and properties that hold for any text."""
+
 from __future__ import annotations
 
 import json
@@ -39,37 +40,51 @@ def only_tag(analysis: Analysis, label: str) -> Tag:
         ),
         pytest.param(
             "Visit\u00a0completed.\u00a0There is no chronology on\u00a0file.",
-            "chronology:concern", "There is no chronology on\u00a0file.", "no chronology",
+            "chronology:concern",
+            "There is no chronology on\u00a0file.",
+            "no chronology",
             id="nbsp",
         ),
         pytest.param(
             "The \ufb01le was read in full, \ufb02agged and \ufb03led. " + PLANTED,
-            "chronology:concern", PLANTED, "no chronology",
+            "chronology:concern",
+            PLANTED,
+            "no chronology",
             id="ligatures-before",
         ),
         pytest.param(
             "The \ufb01le was read. Supervision is re\ufb02ective.",
-            "supervision:strength", "Supervision is re\ufb02ective.", "Supervision is re\ufb02ective",
+            "supervision:strength",
+            "Supervision is re\ufb02ective.",
+            "Supervision is re\ufb02ective",
             id="ligature-in-cue",
         ),
         pytest.param(
             "Visit notes\r\n" + PLANTED + "\r\nThe child was seen alone.\r\n",
-            "voice_of_child:strength", "The child was seen alone.", "seen alone",
+            "voice_of_child:strength",
+            "The child was seen alone.",
+            "seen alone",
             id="crlf",
         ),
         pytest.param(
             "\U0001f600 Visit done.\n" + PLANTED + "\n\U0001f44d\U0001f3fd",
-            "chronology:concern", PLANTED, "no chronology",
+            "chronology:concern",
+            PLANTED,
+            "no chronology",
             id="emoji-around",
         ),
         pytest.param(
             "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 noted.\n\nThe child was seen alone \U0001f600 in the park.",
-            "voice_of_child:strength", "The child was seen alone \U0001f600 in the park.", "seen alone",
+            "voice_of_child:strength",
+            "The child was seen alone \U0001f600 in the park.",
+            "seen alone",
             id="emoji-inside",
         ),
         pytest.param(
             "Re\u0301sume\u0301 noted. " + PLANTED + " The \ufb01le was \ufb01ne.",
-            "chronology:concern", PLANTED, "no chronology",
+            "chronology:concern",
+            PLANTED,
+            "no chronology",
             id="composed-accent-and-ligature",
             marks=pytest.mark.xfail(
                 strict=True,
@@ -84,8 +99,8 @@ def test_offsets_point_at_evidence_and_cue_in_the_original(
     rules_analyser: Analyser, text: str, label: str, evidence: str, cue: str
 ) -> None:
     tag = only_tag(rules_analyser.analyse(text), label)
-    assert (tag.evidence, text[tag.start:tag.end]) == (evidence, evidence)
-    assert (tag.cue, text[tag.cue_start:tag.cue_end]) == (cue, cue)
+    assert (tag.evidence, text[tag.start : tag.end]) == (evidence, evidence)
+    assert (tag.cue, text[tag.cue_start : tag.cue_end]) == (cue, cue)
 
 
 def test_normalise_maps_each_character_back_to_the_original() -> None:
@@ -98,14 +113,23 @@ def test_normalise_maps_each_character_back_to_the_original() -> None:
 
 
 def test_a_cue_does_not_match_across_sentences(rules_analyser: Analyser) -> None:
-    assert rules_analyser.analyse("Mum read the plan, stuck in traffic.").labels == ["drift_delay:concern"]
-    assert rules_analyser.analyse("Mum read the plan. Stuck in traffic, the worker was late.").labels == []
+    assert rules_analyser.analyse("Mum read the plan, stuck in traffic.").labels == [
+        "drift_delay:concern"
+    ]
+    assert (
+        rules_analyser.analyse("Mum read the plan. Stuck in traffic, the worker was late.").labels
+        == []
+    )
 
 
 def test_analysis_to_dict_is_json_with_provenance(rules_analyser: Analyser) -> None:
     analysis = rules_analyser.analyse(
         "There is no chronology. The child was seen alone.",
-        doc_type="case_note", service_area="children_in_care", date="2024-03-05", case_id="C-7", team="North",
+        doc_type="case_note",
+        service_area="children_in_care",
+        date="2024-03-05",
+        case_id="C-7",
+        team="North",
     )
     data = json.loads(json.dumps(analysis.to_dict()))
     assert data == analysis.to_dict()
@@ -114,8 +138,11 @@ def test_analysis_to_dict_is_json_with_provenance(rules_analyser: Analyser) -> N
     assert data["model_hash"] is None
     assert data["labels"] == ["chronology:concern", "voice_of_child:strength"]
     assert data["meta"] == {
-        "case_id": "C-7", "doc_type": "case_note", "service_area": "children_in_care",
-        "date": "2024-03-05", "team": "North",
+        "case_id": "C-7",
+        "doc_type": "case_note",
+        "service_area": "children_in_care",
+        "date": "2024-03-05",
+        "team": "North",
     }
     first = data["tags"][0]
     assert first["label"] == "chronology:concern" and first["detectors"] == ["rules"]
@@ -137,7 +164,9 @@ def test_analysis_to_dict_is_json_with_provenance(rules_analyser: Analyser) -> N
         (PLANTED, {"date": "05/03/2024"}, "date"),
     ],
 )
-def test_unusable_input_raises_input_error(rules_analyser: Analyser, text: Any, meta: dict[str, Any], where: str) -> None:
+def test_unusable_input_raises_input_error(
+    rules_analyser: Analyser, text: Any, meta: dict[str, Any], where: str
+) -> None:
     with pytest.raises(InputError) as caught:
         rules_analyser.analyse(text, **meta)
     assert caught.value.where == where
@@ -208,7 +237,13 @@ def test_analyse_many_collects_record_errors_in_place(rules_analyser: Analyser) 
     ]
     results = list(rules_analyser.analyse_many(records, batch_size=3, errors="collect"))
     assert [type(r).__name__ for r in results] == [
-        "Analysis", "RecordError", "Analysis", "RecordError", "RecordError", "RecordError", "Analysis",
+        "Analysis",
+        "RecordError",
+        "Analysis",
+        "RecordError",
+        "RecordError",
+        "RecordError",
+        "Analysis",
     ]
     errors = [r for r in results if isinstance(r, RecordError)]
     assert [(e.index, e.record_id) for e in errors] == [(1, "b"), (3, "d"), (4, None), (5, "6")]
@@ -229,19 +264,39 @@ def test_analyse_many_raises_on_the_first_bad_record_by_default(rules_analyser: 
 # ------------------------------------------------------------------ properties
 
 FRAGMENTS = [
-    PLANTED, "seen alone", "no drift", "should ", "not ", "if ", "supervision is regular", " but ",
-    "\r\n", "\n\n", "\u00a0", "\ufb01", "\ufb02", "\u2019", "\u201c", "\u201d", "\U0001f600", "- ", "Dr. ", ". ",
+    PLANTED,
+    "seen alone",
+    "no drift",
+    "should ",
+    "not ",
+    "if ",
+    "supervision is regular",
+    " but ",
+    "\r\n",
+    "\n\n",
+    "\u00a0",
+    "\ufb01",
+    "\ufb02",
+    "\u2019",
+    "\u201c",
+    "\u201d",
+    "\U0001f600",
+    "- ",
+    "Dr. ",
+    ". ",
 ]
-case_text = st.lists(st.one_of(st.text(max_size=15), st.sampled_from(FRAGMENTS)), max_size=14).map("".join)
+case_text = st.lists(st.one_of(st.text(max_size=15), st.sampled_from(FRAGMENTS)), max_size=14).map(
+    "".join
+)
 
 
 def _check_tags(text: str, analysis: Analysis) -> None:
     for tag in analysis.tags:
         assert 0 <= tag.start < tag.end <= len(text)
-        assert text[tag.start:tag.end] == tag.evidence
+        assert text[tag.start : tag.end] == tag.evidence
         assert 0 <= tag.cue_start < tag.cue_end <= len(text)
         assert tag.start <= tag.cue_start and tag.cue_end <= tag.end
-        assert text[tag.cue_start:tag.cue_end] == tag.cue
+        assert text[tag.cue_start : tag.cue_end] == tag.cue
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -257,12 +312,16 @@ def test_any_text_analyses_or_raises_input_error(rules_analyser: Analyser, text:
 
 def _composes_nothing(text: str) -> bool:
     """True when NFKC changes characters only one at a time (no accent composition)."""
-    return unicodedata.normalize("NFKC", text) == "".join(unicodedata.normalize("NFKC", c) for c in text)
+    return unicodedata.normalize("NFKC", text) == "".join(
+        unicodedata.normalize("NFKC", c) for c in text
+    )
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(before=case_text, after=case_text)
-def test_planted_sentence_is_found_at_its_place(rules_analyser: Analyser, before: str, after: str) -> None:
+def test_planted_sentence_is_found_at_its_place(
+    rules_analyser: Analyser, before: str, after: str
+) -> None:
     text = f"{before}.\n\n{PLANTED}\n\n{after}"
     assume(_composes_nothing(text))  # see the composed-accent-and-ligature offsets case above
     analysis = rules_analyser.analyse(text)

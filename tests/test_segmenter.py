@@ -1,4 +1,5 @@
 """Sentence boundaries for case recordings and PDF text."""
+
 from __future__ import annotations
 
 import statistics
@@ -74,7 +75,11 @@ def sentences(segmenter: Language):
         ),
         pytest.param(
             "Mum said she is feeling better\nDad was not at home\nThe dog was shut in the garden",
-            ["Mum said she is feeling better", "Dad was not at home", "The dog was shut in the garden"],
+            [
+                "Mum said she is feeling better",
+                "Dad was not at home",
+                "The dog was shut in the garden",
+            ],
             id="deliberate-line-breaks",
         ),
         pytest.param(
@@ -102,7 +107,10 @@ def test_structure_ends_sentences(sentences, text: str, expected: list[str]) -> 
         ),
         (
             "The worker tested the parents' account, i.e. that the bruise came from a fall. School agreed.",
-            ["The worker tested the parents' account, i.e. that the bruise came from a fall.", "School agreed."],
+            [
+                "The worker tested the parents' account, i.e. that the bruise came from a fall.",
+                "School agreed.",
+            ],
         ),
         (
             "Partners were invited, e.g. Health and the school nurse. Both attended.",
@@ -123,14 +131,20 @@ def test_abbreviations_do_not_end_sentences(sentences, text: str, expected: list
     "text",
     [
         # the next line starts in lower case
-        "The social worker visited the family home on Tuesday afternoon and spoke with\n"
-        "the child about her wishes and feelings about contact with her father.",
+        (
+            "The social worker visited the family home on Tuesday afternoon and spoke with\n"
+            "the child about her wishes and feelings about contact with her father."
+        ),
         # the line stops on a word that cannot end a sentence
-        "The assessment was thorough and it considered the family's long history of\n"
-        "Neglect referrals from the school and the health visitor.",
+        (
+            "The assessment was thorough and it considered the family's long history of\n"
+            "Neglect referrals from the school and the health visitor."
+        ),
         # a long line that stops without punctuation, carried on by a capitalised name
-        "The worker spoke to the designated safeguarding lead and then to the child's\n"
-        "Mum about the incident at school on Monday.",
+        (
+            "The worker spoke to the designated safeguarding lead and then to the child's\n"
+            "Mum about the incident at school on Monday."
+        ),
         # a short line ending in a comma
         "Present were Mum,\nDad and the family support worker.",
     ],
@@ -167,8 +181,12 @@ HEADER = "Northshire children's services case audit 2024   Page {} of 3"
 def test_repeated_page_headers_are_split_off(sentences) -> None:
     # the headers fall mid-sentence, as they do in text extracted from a PDF
     lines = (
-        [HEADER.format(1)] + REPORT_LINES[:6] + [HEADER.format(2)]
-        + REPORT_LINES[6:14] + [HEADER.format(3)] + REPORT_LINES[14:]
+        [HEADER.format(1)]
+        + REPORT_LINES[:6]
+        + [HEADER.format(2)]
+        + REPORT_LINES[6:14]
+        + [HEADER.format(3)]
+        + REPORT_LINES[14:]
     )
     found = sentences("\n".join(lines))
     headers = [s for s in found if "case audit 2024" in s]
