@@ -63,8 +63,11 @@ def report(
     service_area: Annotated[list[str] | None, typer.Option(help="repeat for several")] = None,
     team: Annotated[list[str] | None, typer.Option(help="repeat for several")] = None,
 ) -> None:
-    """Write the briefing: headline themes, strengths and areas for development per service
-    area with evidence quotes, what is rising, themes over time and by grade, audit grades."""
+    """Write the scrutiny-board briefing as Markdown or HTML.
+
+    Headline themes; strengths and areas for development per service area with
+    evidence quotes; what is rising; themes over time and by grade; audit grades.
+    """
     filters = Filters(start=_date(date_from, "--date-from"), end=_date(date_to, "--date-to"),
                       service_area=tuple(service_area or ()), team=tuple(team or ()))
     try:

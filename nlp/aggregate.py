@@ -101,15 +101,19 @@ class Filters:
 
 
 def frames_from_results(results: Iterable[Mapping[str, Any]]) -> Frames:
-    """Build :class:`Frames` from ``Analysis.to_dict()``-style results.
+    """Build :class:`Frames` from analysis results.
 
-    Each result has the document's metadata in ``meta`` (its id as ``id`` or
-    ``doc_id``) and its ``tags``; a result without an id is numbered by position.
+    Two shapes are read: ``Analysis.to_dict()`` (metadata under ``meta``) and the
+    rows of a batch results file (metadata at the top level, with ``status``;
+    rows whose status is ``error`` were not analysed and are skipped).  The id
+    is ``id`` or ``doc_id``; a result without one is numbered by position.
     """
     doc_rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
     for position, result in enumerate(results):
-        meta = result.get("meta") or {}
+        if result.get("status") == "error":
+            continue
+        meta = result.get("meta") or result
         doc_id = str(meta.get("id") or meta.get("doc_id") or f"doc-{position}")
         doc_rows.append({"doc_id": doc_id, **{c: meta.get(c) for c in DOC_COLUMNS[1:]}})
         for tag in result.get("tags") or ():
@@ -121,7 +125,7 @@ def frames_from_results(results: Iterable[Mapping[str, Any]]) -> Frames:
 
 
 def read_results_jsonl(path: str | Path) -> Frames:
-    """Read a batch results file (one ``Analysis.to_dict()`` object a line)."""
+    """Read a results file: a ``caselens batch`` JSONL output or ``Analysis.to_dict()`` lines."""
     path = Path(path)
 
     def rows() -> Iterable[Mapping[str, Any]]:

@@ -35,6 +35,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 GOOD_OR_BETTER: tuple[str, ...] = ("outstanding", "good")
 NOT_YET_GOOD: tuple[str, ...] = ("requires_improvement", "inadequate")
 QUOTE_CHARS = 180
+#: evidence shorter than this is usually a heading or fragment, a weak quote
+MIN_QUOTE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -127,12 +129,14 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def _quotes(frames: Frames, label: str, n: int) -> list[str]:
-    """Up to ``n`` distinct quotes, most confident first, shorter ones preferred on ties."""
+    """Up to ``n`` distinct quotes: most confident first, then full sentences before
+    fragments such as headings, then shorter ones."""
     rows = evidence(frames, EvidenceQuery(label=label, limit=len(frames.tags)))
     if rows.empty:
         return []
-    rows = rows.assign(_len=rows["evidence"].astype(str).str.len())
-    rows = rows.sort_values(["confidence", "_len"], ascending=[False, True])
+    length = rows["evidence"].astype(str).str.len()
+    rows = rows.assign(_fragment=length < MIN_QUOTE_CHARS, _len=length)
+    rows = rows.sort_values(["confidence", "_fragment", "_len"], ascending=[False, True, True])
     return _distinct_quotes(rows["evidence"], n)
 
 

@@ -191,6 +191,18 @@ def test_frames_from_results_file(tmp_path) -> None:
     assert frames_from_results([]).docs.empty
 
 
+def test_frames_from_batch_result_rows() -> None:
+    rows = [{"row": 1, "id": "b1", "status": "ok", "case_id": "K", "date": "2025-05-02",
+             "service_area": "care_leavers", "labels": [DRIFT],
+             "tags": [{"theme": "drift_delay", "polarity": "concern", "evidence": "On hold.",
+                       "start": 0, "end": 8, "confidence": 0.7}]},
+            {"row": 2, "id": "b2", "status": "error", "error": "text holds identifiers"}]
+    frames = frames_from_results(rows)
+    assert frames.docs[["doc_id", "case_id", "service_area"]].values.tolist() == [
+        ["b1", "K", "care_leavers"]]
+    assert frames.tags[["doc_id", "label"]].values.tolist() == [["b1", DRIFT]]
+
+
 def test_bad_input_is_reported_clearly(tmp_path, frames: Frames) -> None:
     path = tmp_path / "broken.jsonl"
     path.write_text('{"meta": {}}\n{not json\n', encoding="utf-8")

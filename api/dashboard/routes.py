@@ -11,6 +11,7 @@ import pandas as pd
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.dashboard import auth
 from api.dashboard.charts import Cell, heatmap, line_chart
@@ -134,42 +135,57 @@ def _emerging(index: LabelIndex, filters: Filters, polarity: str) -> tuple[list[
     return rows, note
 
 
-@router.get("/", name="dashboard")
-def dashboard(request: Request, service_area: str = "", team: str = "",
-              polarity: Polarity = "concern", freq: Freq = "month", date_from: str = "",
-              date_to: str = "") -> Response:
-    """Theme × period heatmap, trend lines of the most frequent themes, and rising themes."""
+def _viewer(request: Request) -> auth.DashboardUser | Response:
+    """The signed-in user allowed to see the dashboard, or the response that turns them away."""
     user = auth.signed_in(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
     if not user.may_view:
         return _forbidden(request, user)
-    filters = _filters(service_area, team, date_from, date_to)
-    with request.app.state.sessions() as session:
-        index = store.label_index(session)
+    return user
+
+
+def _charts(index: LabelIndex, filters: Filters, polarity: str, freq: str,
+            link: dict[str, str]) -> tuple[Markup | None, Markup | None]:
+    """The theme × period heatmap (themes by frequency) and lines of the most frequent ones."""
     table = index.trends(freq, filters=filters)
     if polarity != "all":
         table = table[table["polarity"] == polarity]
     overall = table.groupby("label")["docs"].sum()
     labels = overall[overall > 0].sort_values(ascending=False).index.tolist()
+    if not labels:
+        return None, None
     table = table[table["label"].isin(labels)]
-    periods = list(dict.fromkeys(table[freq])) if len(table) else []
+    periods = list(dict.fromkeys(table[freq]))
+    shares = table.pivot(index="label", columns=freq, values="doc_share")
+    lines = {label: [None if pd.isna(v) else float(v) for v in shares.loc[label, periods]]
+             for label in labels[:TREND_LINES]}
+    return (heatmap(labels, periods, _cells(table, freq, link), label_title),
+            line_chart(periods, lines, label_title))
+
+
+@router.get("/", name="dashboard")
+def dashboard(request: Request, service_area: str = "", team: str = "",
+              polarity: Polarity = "concern", freq: Freq = "month", date_from: str = "",
+              date_to: str = "") -> Response:
+    """Theme × period heatmap, trend lines of the most frequent themes, and rising themes."""
+    user = _viewer(request)
+    if isinstance(user, Response):
+        return user
+    filters = _filters(service_area, team, date_from, date_to)
+    with request.app.state.sessions() as session:
+        index = store.label_index(session)
     link = {k: v for k, v in (("service_area", service_area), ("team", team),
                               ("date_from", date_from), ("date_to", date_to)) if v}
-    shares = table.pivot(index="label", columns=freq, values="doc_share") if len(table) else None
-    lines = {label: [None if pd.isna(v) else float(v) for v in shares.loc[label, periods]]
-             for label in labels[:TREND_LINES]} if shares is not None else {}
+    cells, lines = _charts(index, filters, polarity, freq, link)
     rising, window = _emerging(index, filters, polarity)
     auth.log_view(request, user)
-    teams = sorted(t for t in index.docs["team"].dropna().unique())
     return _page(request, "dashboard.html", {
-        "user": user, "service_areas": SERVICE_AREAS, "teams": teams,
+        "user": user, "service_areas": SERVICE_AREAS,
+        "teams": sorted(index.docs["team"].dropna().unique()),
         "chosen": {"service_area": service_area, "team": team, "polarity": polarity,
                    "freq": freq, "date_from": date_from, "date_to": date_to},
-        "documents": index.documents(filters),
-        "heatmap": heatmap(labels, periods, _cells(table, freq, link), label_title)
-        if labels else None,
-        "lines": line_chart(periods, lines, label_title) if lines else None,
+        "documents": index.documents(filters), "heatmap": cells, "lines": lines,
         "rising": rising, "window": window, "area_title": theme_title,
     })
 
@@ -179,11 +195,9 @@ def evidence_page(request: Request, label: str = "", period: str = "", service_a
                   team: str = "", date_from: str = "", date_to: str = "",
                   offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     """The evidence sentences behind one heatmap cell or rising theme."""
-    user = auth.signed_in(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    if not user.may_view:
-        return _forbidden(request, user)
+    user = _viewer(request)
+    if isinstance(user, Response):
+        return user
     filters = _filters(service_area, team, date_from, date_to)
     if period:
         first, last = period_bounds(period)
