@@ -1,7 +1,7 @@
 """Write ``data/batch_results_sample.jsonl``: a small, synthetic batch results file.
 
 Fourteen months of invented recordings across the four service areas, in the
-``Analysis.to_dict()`` shape a batch run writes.  Every label occurs at a
+row shape ``caselens batch`` writes (metadata, ``status``, labels and tags).  Every label occurs at a
 steady rate except ``chronology:concern``, which rises in the last three
 months, so the notebook has one emerging theme to find.  Run again with the
 same seed to get the same file.
@@ -52,8 +52,8 @@ def documents(seed: int = 7, per_month: int = 30, months: int = 14) -> list[dict
                                  "confidence": round(float(rng.uniform(0.6, 0.95)), 2),
                                  "detectors": ["rules"]})
                     offset += len(text) + 1
-            results.append({"meta": meta, "labels": sorted({t["label"] for t in tags}),
-                            "tags": tags})
+            results.append({"row": n + 1, "status": "ok", **meta,
+                            "labels": sorted({t["label"] for t in tags}), "tags": tags})
     return results
 
 
