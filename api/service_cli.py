@@ -44,6 +44,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level="info",
         access_log=False,  # the service keeps its own access log, without query strings
     )

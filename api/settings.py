@@ -34,6 +34,10 @@ class ServiceSettings(CoreSettings):
     host: str = Field("127.0.0.1", description="address `caselens serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="port `caselens serve` listens on")
     workers: int = Field(1, ge=1, description="uvicorn worker processes")
+    worker_healthcheck_seconds: int = Field(
+        60, ge=1, description="with several workers, how long a busy or starting worker may "
+        "take to answer uvicorn's health check before it is restarted"
+    )
     max_body_bytes: int = Field(
         2_000_000, ge=1, description="largest JSON request body, in bytes (413 above)"
     )

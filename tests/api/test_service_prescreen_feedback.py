@@ -115,6 +115,8 @@ def test_feedback_confirms_rejects_and_adds_and_yields_gold(
     assert set(gold["a1"]["labels"]) == set(stored["a1"]) | {"recording:concern"}
     assert "chronology:concern" not in gold["b1"]["labels"]
     assert gold["a1"]["text"] == CHRONOLOGY_GAP
+    assert gold["a1"]["evidence"]["recording:concern"] == [sentence]
+    assert gold["a1"]["evidence"]["chronology:concern"] == [tag["evidence"]]
     assert (gold["a1"]["case_id"], gold["a1"]["date"], gold["a1"]["team"]) == (
         "C1", "2025-01-05", "North")
 
