@@ -56,10 +56,11 @@ def _frame(session: Session, statement: Select[Any], columns: tuple[str, ...]) -
 
 
 def fingerprint(session: Session) -> tuple[Any, ...]:
-    """Changes whenever an analysis is stored or a document added or removed."""
+    """Changes whenever an analysis is stored (analyses only grow; a stored document with
+    new text or metadata gets a new one) or a document is removed with its analyses."""
+    newest = session.scalar(select(func.max(Analysis.id)))
     documents = session.scalar(select(func.count()).select_from(Document))
-    analyses = session.execute(select(func.count(), func.max(Analysis.id))).one()
-    return documents, *analyses
+    return newest, documents
 
 
 def _raw_rows(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
