@@ -111,6 +111,21 @@ def class_tfidf_terms(sentences: Sequence[str], clusters: np.ndarray,
             for row, cid in enumerate(ids)}
 
 
+def cluster_name(terms: Sequence[str], parts: int = 3) -> str:
+    """Up to ``parts`` top terms, a phrase standing for the words inside it
+    ("child protection / conferences", not "child protection / protection / child")."""
+    chosen: list[str] = []
+    for term in terms:
+        words = set(term.split())
+        if any(words <= set(c.split()) for c in chosen):
+            continue
+        chosen = [c for c in chosen if not set(c.split()) <= words]
+        if len(chosen) == parts:
+            break
+        chosen.append(term)
+    return " / ".join(chosen)
+
+
 @dataclass(frozen=True)
 class CandidateTheme:
     """A cluster of uncovered concern-like sentences, named by its top terms."""
@@ -141,7 +156,7 @@ def candidate_themes(sentences: pd.DataFrame, min_cluster_size: int = 5,
     for cid, top in terms.items():
         members = sentences[clusters == cid]
         themes.append(CandidateTheme(
-            cluster=cid, name=" / ".join(top[:3]), terms=top, size=len(members),
+            cluster=cid, name=cluster_name(top), terms=top, size=len(members),
             documents=int(members["doc_id"].nunique()),
             examples=_examples(members, top, n_examples)))
     return sorted(themes, key=lambda t: (-t.size, t.cluster))

@@ -15,6 +15,7 @@ import pandas as pd
 from nlp.unassigned import (
     candidate_themes,
     class_tfidf_terms,
+    cluster_name,
     cluster_sentences,
     is_concern_like,
     uncovered_sentences,
@@ -99,7 +100,15 @@ def test_candidate_themes_name_and_illustrate_the_planted_group() -> None:
     assert len(planted) * 0.9 <= theme.size <= len(planted) * 1.1
     assert 1 <= len(theme.examples) <= 3
     assert all(e["sentence"] in planted for e in theme.examples)
-    assert theme.name.count(" / ") == 2
+    assert theme.name.startswith("health assessment / ")
+
+
+def test_cluster_names_skip_words_of_chosen_phrases() -> None:
+    assert cluster_name(["child protection", "protection", "child", "conferences", "chairs"]) == \
+        "child protection / conferences / chairs"
+    assert cluster_name(["looked", "looked children", "gap", "attainment"]) == \
+        "looked children / gap / attainment"
+    assert cluster_name(["missing", "education"], parts=3) == "missing / education"
 
 
 def test_too_few_sentences_are_all_noise() -> None:
