@@ -26,11 +26,12 @@ from pathlib import Path
 
 import yaml
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from nlp.codebook import Codebook, get_codebook
 from nlp.components.extensions import Decision, Proposal, declare_extensions
+from nlp.components.theme_matcher import sentence_bounds
+from nlp.cue_index import CueIndex
 from nlp.errors import CodebookError
 from nlp.language import literal_norms
 from nlp.patterns import PatternSyntaxError, compile_pattern
@@ -62,8 +63,8 @@ class Assertion:
         declare_extensions()
         rules = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8"))
         normalise = literal_norms(nlp)
-        self.matcher = Matcher(nlp.vocab)
-        self._keys: dict[int, tuple[str, str, int]] = {}
+        self.index = CueIndex(nlp.vocab.strings.add)
+        self._keys: dict[str, tuple[str, str, int]] = {}
 
         def add(meaning: tuple[str, str, int], patterns: list[str]) -> None:
             key = "ctx|{}|{}|{}".format(*meaning)
@@ -73,8 +74,8 @@ class Assertion:
                     compiled.extend(compile_pattern(p, normalise))
                 except PatternSyntaxError as exc:
                     raise CodebookError(f"context rules {rules_path}: {key}: {p!r}: {exc}") from None
-            self.matcher.add(key, compiled)
-            self._keys[nlp.vocab.strings[key]] = meaning
+            self.index.add(key, compiled)
+            self._keys[key] = meaning
 
         for category in CATEGORIES:
             spec = rules["categories"][category]
@@ -99,8 +100,8 @@ class Assertion:
     def triggers(self, doc: Doc) -> list[Trigger]:
         found: list[Trigger] = []
         pseudo: list[tuple[int, int]] = []
-        for match_id, start, end in self.matcher(doc):
-            category, direction, window = self._keys[match_id]
+        for key, start, end in self.index.find(doc, sentence_bounds(doc)):
+            category, direction, window = self._keys[key]
             if category == "pseudo":
                 pseudo.append((start, end))
             else:

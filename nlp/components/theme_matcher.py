@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from nlp.codebook import Codebook, Cue, get_codebook
 from nlp.components.extensions import Proposal, declare_extensions
+from nlp.cue_index import CueIndex
 from nlp.language import literal_norms
 from nlp.patterns import compile_pattern
 
@@ -30,22 +30,20 @@ class ThemeMatcher:
     def __init__(self, nlp: Language, codebook: Codebook) -> None:
         declare_extensions()
         self.codebook = codebook
-        self.matcher = Matcher(nlp.vocab)
-        self._cues: dict[int, Cue] = {}
+        self.index = CueIndex(nlp.vocab.strings.add)
+        self._cues: dict[str, Cue] = {}
         normalise = literal_norms(nlp)
         for cue in codebook.cues:
-            self.matcher.add(cue.key, compile_pattern(cue.pattern, normalise))
-            self._cues[nlp.vocab.strings[cue.key]] = cue
+            self.index.add(cue.key, compile_pattern(cue.pattern, normalise))
+            self._cues[cue.key] = cue
 
     def __call__(self, doc: Doc) -> Doc:
         bounds = sentence_bounds(doc)
         index = sentence_index(bounds, len(doc))
         best: dict[tuple[str, int], Proposal] = {}
-        for match_id, start, end in self.matcher(doc):
+        for key, start, end in self.index.find(doc, bounds):
             sent = index[start]
-            if index[end - 1] != sent:
-                continue
-            cue = self._cues[match_id]
+            cue = self._cues[key]
             key = (cue.key, sent)
             known = best.get(key)
             # a cue with a gap can match several overlapping spans: keep the shortest
