@@ -21,7 +21,7 @@ from nlp.taxonomy import THEMES
 
 CUE_KINDS = ("concern", "strength", "absence")
 NEGATION_EFFECTS = ("flip", "drop")
-_THEME_KEYS = {"id", "label", "description", *CUE_KINDS}
+_THEME_KEYS = {"id", "label", "description", "yields_to", *CUE_KINDS}
 _CUE_KEYS = {"pattern", "negated", "confidence"}
 DEFAULT_CONFIDENCE = 0.8
 
@@ -49,10 +49,14 @@ class Cue:
 
 @dataclass(frozen=True)
 class Theme:
+    """A codebook theme.  ``yields_to``: themes that take a claim instead of this
+    one when both fire in one sentence (the taxonomy's boundary notes)."""
+
     id: str
     label: str
     description: str
     cues: tuple[Cue, ...]
+    yields_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,12 @@ def parse_codebook(data: Any, source: str = "<data>", normalise: Normaliser | No
             if not isinstance(items, list):
                 raise _fail(f"theme {theme_id!r}", f"field {kind!r} must be a list of patterns")
             cues.extend(_parse_cue(theme_id, kind, i, item, normalise) for i, item in enumerate(items))
-        themes.append(Theme(theme_id, raw["label"].strip(), " ".join(raw["description"].split()), tuple(cues)))
+        yields_to = raw.get("yields_to", [])
+        if not isinstance(yields_to, list) or any(t not in THEMES or t == theme_id for t in yields_to):
+            raise _fail(f"theme {theme_id!r}", "field 'yields_to' must list other taxonomy themes")
+        themes.append(
+            Theme(theme_id, raw["label"].strip(), " ".join(raw["description"].split()), tuple(cues), tuple(yields_to))
+        )
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return Codebook(tuple(themes), digest, source)

@@ -54,12 +54,13 @@ def build_featuriser(kind: str, embedder: StaticEmbedder | None = None) -> Trans
 
 
 def strip_fit_only_state(featuriser: TransformerMixin) -> None:
-    """Drop attributes needed only while fitting.
+    """Drop attributes that would make the pickled artefact differ between runs.
 
     ``TfidfVectorizer.stop_words_`` is a set (its pickled order varies between
-    processes, which would break reproducible artefact hashes) and is not used
-    by ``transform``.
+    processes) and unused by ``transform``; ``_stop_words_id`` is the memory
+    address of the stop-word list, a cache key that is recomputed on use.
     """
     for _, part in getattr(featuriser, "transformer_list", []):
-        if hasattr(part, "stop_words_"):
-            del part.stop_words_
+        for attribute in ("stop_words_", "_stop_words_id"):
+            if hasattr(part, attribute):
+                delattr(part, attribute)

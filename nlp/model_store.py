@@ -22,6 +22,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 from nlp.errors import ModelError
 from nlp.sentence_classifier import SentenceClassifier
 from nlp.settings import get_core_settings
+from nlp.static_embeddings import VECTORS_FILE, read_table
 from nlp.taxonomy import LABELS
 
 ARTEFACT_FILE = "theme_classifier.joblib"
@@ -97,8 +98,27 @@ def _load_verified(folder: Path) -> SentenceClassifier:
         raise ModelError(f"the classifier artefact {path} cannot be loaded ({exc}). {_RETRAIN}") from None
     if not isinstance(clf, SentenceClassifier) or tuple(clf.labels) != LABELS:
         raise ModelError(f"the artefact {path} is not a caselens theme classifier. {_RETRAIN}")
+    _attach_embeddings(clf, folder)
     clf.sha256 = digest
     return clf
+
+
+def _attach_embeddings(clf: SentenceClassifier, folder: Path) -> None:
+    """Give a model that uses static embeddings its table, checked against its hash."""
+    embedder = clf.static_embedder()
+    if embedder is None or embedder.attached:
+        return
+    for place in dict.fromkeys((folder, package_model_dir())):
+        if (place / VECTORS_FILE).is_file():
+            try:
+                embedder.attach(read_table(place))
+                return
+            except (OSError, ValueError):
+                continue
+    raise ModelError(
+        f"the embedding table {VECTORS_FILE} this classifier was trained with is missing "
+        f"or changed (looked in {folder}). {_RETRAIN}"
+    )
 
 
 def load_classifier(model_dir: str | Path | None = None) -> SentenceClassifier | None:

@@ -1,9 +1,9 @@
 """The trained sentence classifier as it runs: featuriser, linear scores, calibration.
 
-Training (``nlp/train.py``) fits one linear model per label and a Platt
-sigmoid on its out-of-fold scores; the run-time object keeps only the stacked
-weights, so scoring all labels is one sparse-dense product and a sigmoid.
-Needs numpy, scipy and scikit-learn only.
+Training (``nlp/train.py``, ``nlp/linear_heads.py``) fits linear base heads
+and a calibrated sigmoid per label over them; the run-time object keeps only
+the weights, so scoring all labels is one sparse-dense product, a small
+mixing matrix and a sigmoid. Needs numpy, scipy and scikit-learn only.
 """
 from __future__ import annotations
 
@@ -14,21 +14,23 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import TransformerMixin
 
+from nlp.static_embeddings import StaticEmbedder
+
 
 @dataclass
 class LinearHeads:
-    """Per-label linear scores ``X @ coef + intercept`` and their Platt sigmoids."""
+    """Base scores ``X @ coef + intercept`` mixed into calibrated label probabilities."""
 
-    coef: np.ndarray  # (features, labels), float32
-    intercept: np.ndarray  # (labels,)
-    slope: np.ndarray  # (labels,)
+    coef: np.ndarray  # (features, base heads), float32
+    intercept: np.ndarray  # (base heads,)
+    mix: np.ndarray  # (base heads, labels): each label's calibrated weights on its heads
     offset: np.ndarray  # (labels,)
 
     def scores(self, X: object) -> np.ndarray:
         return np.asarray(X @ self.coef, dtype=np.float64) + self.intercept
 
     def proba(self, X: object) -> np.ndarray:
-        return expit(self.scores(X) * self.slope + self.offset)
+        return expit(self.scores(X) @ self.mix + self.offset)
 
 
 @dataclass
@@ -46,6 +48,11 @@ class SentenceClassifier:
     thresholds: dict[str, float]
     name: str = ""
     sha256: str = field(default="", compare=False)
+
+    def static_embedder(self) -> StaticEmbedder | None:
+        """The static-embedding part of the featuriser, if the model uses one."""
+        parts = [p for _, p in getattr(self.featuriser, "transformer_list", [])] or [self.featuriser]
+        return next((p for p in parts if isinstance(p, StaticEmbedder)), None)
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, shape ``(len(sentences), len(labels))``."""

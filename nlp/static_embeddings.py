@@ -9,9 +9,14 @@ longest-match WordPiece) so nothing beyond numpy/scipy is needed.
 
 Token ids of each distinct word are cached, so the cost per word after the
 first sighting is one dictionary look-up.
+
+A pickled ``StaticEmbedder`` leaves the ~15 MB table out (it ships once, as
+``models/static_embeddings.npy``) and keeps its SHA-256; ``attach`` puts a
+table back only if it is that exact table.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -66,7 +71,8 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
     """Transformer: sentences -> mean-pooled, L2-normalised static embeddings.
 
     ``vectors`` is the (vocabulary, dims) table and ``tokens`` its vocabulary in
-    row order. ``fit`` only builds the token index; the table is not trained.
+    row order. ``fit`` only builds the token index and records the table's
+    hash; the table is not trained.
     """
 
     def __init__(self, vectors: np.ndarray, tokens: Sequence[str]) -> None:
@@ -78,8 +84,20 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
             raise ValueError("the vocabulary and the embedding table differ in length")
         self.index_ = {tok: i for i, tok in enumerate(self.tokens)}
         self.n_features_out_ = int(self.vectors.shape[1])
+        self.vectors_sha256_ = table_sha256(self.vectors)
         self._cache: dict[str, tuple[int, ...]] = {}
         return self
+
+    @property
+    def attached(self) -> bool:
+        return self.vectors is not None
+
+    def attach(self, vectors: np.ndarray) -> None:
+        """Put back the table left out of the pickle; refuse any other table."""
+        if table_sha256(vectors) != self.vectors_sha256_:
+            raise ValueError("the embedding table is not the one this model was trained with")
+        self.vectors = vectors
+        self.index_ = {tok: i for i, tok in enumerate(self.tokens)}
 
     def _word_ids(self, word: str) -> tuple[int, ...]:
         cache = self.__dict__.setdefault("_cache", {})
@@ -107,6 +125,8 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
         return counts
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
+        if self.vectors is None:
+            raise ValueError("the embedding table has not been attached")
         summed = np.asarray(self.token_counts(X) @ self.vectors, dtype=np.float32)
         norms = np.linalg.norm(summed, axis=1, keepdims=True)
         return summed / np.maximum(norms, 1e-12)
@@ -117,11 +137,25 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state.pop("_cache", None)  # a run-time memo, rebuilt on use
+        state.pop("index_", None)  # rebuilt by attach
+        state["vectors"] = None  # shipped once beside the artefact; see attach
         return state
+
+
+def table_sha256(vectors: np.ndarray) -> str:
+    """SHA-256 of a table's dtype, shape and bytes."""
+    digest = hashlib.sha256(f"{vectors.dtype.str}{vectors.shape}".encode())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
+    return digest.hexdigest()
+
+
+def read_table(folder: Path) -> np.ndarray:
+    """The table saved in ``folder``, read without unpickling anything."""
+    return np.load(folder / VECTORS_FILE, allow_pickle=False)
 
 
 def load_static_embedder(folder: Path) -> StaticEmbedder:
     """The distilled table saved in ``folder`` (see ``nlp/distil_embeddings.py``), fitted."""
-    vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+    vectors = read_table(folder)
     tokens = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
     return StaticEmbedder(vectors, tuple(tokens)).fit([])

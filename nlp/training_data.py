@@ -2,8 +2,10 @@
 
 Training files are gold-format JSON Lines (``taxonomy.md``): one sentence or
 short passage per line with ``text`` and ``labels`` (``[]`` for a hard
-negative). Documents with an ``evidence`` map (label -> sentences) add each
-evidence sentence as an example labelled with every label it evidences.
+negative). A whole document with an ``evidence`` map (label -> sentences)
+adds each evidence sentence, labelled with every label it evidences, and each
+of its other sentences as a negative: the classifier runs on every sentence
+of a document, so it must learn what routine recording looks like.
 """
 from __future__ import annotations
 
@@ -49,21 +51,44 @@ def _examples_of_record(record: dict[str, object], where: str) -> list[Example]:
         "doc_type": str(record.get("doc_type") or ""),
         "service_area": str(record.get("service_area") or ""),
     }
-    evidence = record.get("evidence")
-    if isinstance(evidence, dict):
-        by_sentence: dict[str, set[str]] = {}
-        for label, sentences in evidence.items():
-            _checked_labels([label], where)
-            for sentence in sentences if isinstance(sentences, list) else [sentences]:
-                if isinstance(sentence, str) and sentence.strip():
-                    by_sentence.setdefault(sentence.strip(), set()).add(label)
-        return [
-            Example(text, frozenset(labels), where, **meta) for text, labels in by_sentence.items()
-        ]
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InputError("text must be a non-empty string", where)
-    return [Example(text.strip(), _checked_labels(record.get("labels"), where), where, **meta)]
+    evidence = record.get("evidence")
+    if not isinstance(evidence, dict):
+        return [Example(text.strip(), _checked_labels(record.get("labels"), where), where, **meta)]
+    by_sentence: dict[str, set[str]] = {}
+    for label, sentences in evidence.items():
+        _checked_labels([label], where)
+        for sentence in sentences if isinstance(sentences, list) else [sentences]:
+            if isinstance(sentence, str) and sentence.strip():
+                by_sentence.setdefault(sentence.strip(), set()).add(label)
+    examples = [Example(s, frozenset(labels), where, **meta) for s, labels in by_sentence.items()]
+    return examples + [
+        Example(s, frozenset(), where, **meta) for s in _other_sentences(text, by_sentence)
+    ]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank sentence, by the pipeline's segmenter rules."""
+    from nlp.components.segmenter import sentence_starts
+
+    bounds = [*sentence_starts(text), len(text)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+
+
+def _other_sentences(text: str, evidence: Iterable[str]) -> list[str]:
+    """Sentences of ``text`` overlapping none of the ``evidence`` strings."""
+    covered = np.zeros(len(text), dtype=bool)
+    for sentence in evidence:
+        at = text.find(sentence)
+        if at < 0:
+            at = text.find(sentence[:40])  # evidence quoted with different spacing
+        if at >= 0:
+            covered[at : at + len(sentence)] = True
+    return [
+        " ".join(text[a:b].split()) for a, b in sentence_spans(text) if not covered[a:b].any()
+    ]
 
 
 def read_jsonl(path: Path) -> list[Example]:

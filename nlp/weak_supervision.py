@@ -17,38 +17,30 @@ place; nothing from them is written into the project.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nlp.analysis import Analysis
-from nlp.training_data import Example, text_key
+from nlp.training_data import Example, sentence_spans, text_key
 from nlp.taxonomy import LABELS
 
 #: a labelling function must reach this smoothed precision to be used
 MIN_PRECISION = 0.6
 MIN_WORDS, MAX_WORDS = 6, 60
 
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-_FOOTNOTE_OR_PAGE = re.compile(r"^\s*\d+\s*$", re.MULTILINE)
-
 
 def report_sentences(text: str) -> list[str]:
-    """Sentences of a PDF-extracted report: hard line breaks joined, headers dropped.
+    """Prose sentences of a report, hard-wrapped lines joined.
 
-    Keeps prose sentences of ``MIN_WORDS``..``MAX_WORDS`` words that end with a
-    full stop, which leaves out headings, tables and page furniture.
+    Keeps sentences of ``MIN_WORDS``..``MAX_WORDS`` words that end with a full
+    stop, which leaves out headings, tables and page furniture.
     """
-    text = _FOOTNOTE_OR_PAGE.sub("", text.replace("\r", ""))
-    sentences: list[str] = []
-    for paragraph in _PARAGRAPH_BREAK.split(text):
-        flat = " ".join(paragraph.split())
-        for sentence in _SENTENCE_END.split(flat):
-            n_words = len(sentence.split())
-            if MIN_WORDS <= n_words <= MAX_WORDS and sentence.endswith((".", "!", "?")):
-                sentences.append(sentence)
-    return sentences
+    out: list[str] = []
+    for start, end in sentence_spans(text):
+        sentence = " ".join(text[start:end].split())
+        if MIN_WORDS <= len(sentence.split()) <= MAX_WORDS and sentence.endswith((".", "!", "?")):
+            out.append(sentence)
+    return out
 
 
 def corpus_sentences(folder: Path, max_reports: int | None = None) -> list[str]:

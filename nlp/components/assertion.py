@@ -40,6 +40,8 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent / "context_rules.yaml"
 CATEGORIES = ("negation", "hypothetical", "recommendation", "hedge", "resolved")
 #: categories that a pseudo-trigger ("not only", "no change") silences
 SILENCEABLE = frozenset({"negation", "hypothetical", "recommendation"})
+#: words too common to tell whether a trigger is spelt out inside a cue
+_FUNCTION_WORDS = frozenset("to of be the a an is are was were has have had been in on for and it".split())
 HEDGE_FACTOR = 0.85
 FLIP_FACTOR = 0.9
 RESOLVED_FACTOR = 0.85
@@ -88,6 +90,10 @@ class Assertion:
                 for window, patterns in by_window.items():
                     add((category, direction, window), patterns)
         add(("pseudo", "", 0), rules["pseudo"])
+        #: boundary notes: theme -> themes that take a shared sentence instead
+        self.yields_to: dict[str, frozenset[str]] = {
+            t.id: frozenset(t.yields_to) for t in (codebook.themes if codebook else []) if t.yields_to
+        }
         #: the words each cue spells out, so a "not" written into a cue is not read as negation
         self.cue_words: dict[str, frozenset[str]] = {
             cue.pattern: frozenset(_literal_norms(compile_pattern(cue.pattern, normalise)))
@@ -123,7 +129,10 @@ class Assertion:
         if p.start <= trig.start and trig.end <= p.end:
             # inside the cue's span: it modifies the cue unless the cue spells it out itself
             literal = self.cue_words.get(p.cue, frozenset())
-            return not any(doc[i].norm_ in literal for i in range(trig.start, trig.end))
+            return not any(
+                doc[i].norm_ in literal and doc[i].norm_ not in _FUNCTION_WORDS
+                for i in range(trig.start, trig.end)
+            )
         if trig.end <= p.start and trig.direction == "forward":
             gap = range(trig.end, p.start)
             stops = self.stop_both
@@ -207,7 +216,14 @@ class Assertion:
                             known.start, known.end, known.sent_start, known.sent_end,
                             known.cue, known.assertion,
                         )
-        doc._.decisions = sorted(best.values(), key=lambda d: (d.sent_start, d.theme, d.polarity))
+        decided = {(d.sent_start, d.theme) for d in best.values()}
+        doc._.decisions = sorted(
+            (
+                d for d in best.values()
+                if not any((d.sent_start, other) in decided for other in self.yields_to.get(d.theme, ()))
+            ),
+            key=lambda d: (d.sent_start, d.theme, d.polarity),
+        )
         return doc
 
 
