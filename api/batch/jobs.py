@@ -70,11 +70,10 @@ def read_upload(
     name: str,
     fmt: str | None,
     mapping: Mapping[str, str] | None,
+    redact: bool,
     settings: ServiceSettings,
 ) -> bool:
     """Store every row of the upload as an item; False (job failed) on a file-level error."""
-    with sessions() as session:
-        redact = session.get(BatchJob, job_id).redact  # type: ignore[union-attr]
     rows = read_rows(data, fmt=fmt, mapping=mapping, max_text_chars=settings.max_text_chars,
                      redact=redact, name=name)
     total = errors = 0
@@ -204,8 +203,8 @@ def run_job(
         with sessions() as session:
             session.execute(
                 update(BatchJob).where(BatchJob.id == job_id)
-                .values(status="failed", message="internal error while processing; "
-                        "pending rows can be resumed by restarting the service",
+                .values(status="failed", message="internal error while processing; rows "
+                        "finished so far are stored, the others were not analysed",
                         finished_at=_now())
             )
             session.commit()

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from api.batch.jobs import job_errors, new_job, pending_count, result_lines, start_job
 from api.deps import SessionDep, SettingsDep, require
@@ -40,7 +41,7 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     return mapping
 
 
-def _batch_out(session: SessionDep, job: BatchJob, errors: int) -> BatchOut:
+def _batch_out(session: Session, job: BatchJob, errors: int) -> BatchOut:
     return BatchOut(
         id=job.id,
         status=job.status,
@@ -93,7 +94,7 @@ def create_batch(
         )
     job = new_job(session, key_id=access.key_id or "", source_format=fmt, redact=redact)
     access.path = f"{access.path}/{job.id}"
-    upload = {"data": data, "name": name, "fmt": fmt, "mapping": columns}
+    upload = {"data": data, "name": name, "fmt": fmt, "mapping": columns, "redact": redact}
     start_job(request.app.state.sessions, job.id, settings, upload)
     return _batch_out(session, job, errors=0)
 
@@ -103,7 +104,7 @@ def _detected_format(name: str) -> str:
     return "jsonl" if suffix == "ndjson" else suffix
 
 
-def _job(session: SessionDep, batch_id: str) -> BatchJob:
+def _job(session: Session, batch_id: str) -> BatchJob:
     job = session.get(BatchJob, batch_id)
     if job is None:
         raise ApiError(404, f"no batch {batch_id!r}")
