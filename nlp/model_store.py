@@ -94,7 +94,7 @@ def _load_verified(folder: Path) -> SentenceClassifier:
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             clf = joblib.load(io.BytesIO(payload))  # the verified bytes, not the file again
-    except Exception as exc:  # an incompatible pickle can fail in many ways
+    except Exception as exc:  # noqa: BLE001 - an incompatible pickle fails in many ways
         raise ModelError(f"the classifier artefact {path} cannot be loaded ({exc}). {_RETRAIN}") from None
     if not isinstance(clf, SentenceClassifier) or tuple(clf.labels) != LABELS:
         raise ModelError(f"the artefact {path} is not a caselens theme classifier. {_RETRAIN}")

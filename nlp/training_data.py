@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     from nlp.components.segmenter import sentence_starts
 
     bounds = [*sentence_starts(text), len(text)]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
 
 
 def _other_sentences(text: str, evidence: Iterable[str]) -> list[str]:

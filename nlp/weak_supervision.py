@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nlp.analysis import Analysis
-from nlp.training_data import Example, sentence_spans, text_key
 from nlp.taxonomy import LABELS
+from nlp.training_data import Example, sentence_spans, text_key
 
 #: a labelling function must reach this smoothed precision to be used
 MIN_PRECISION = 0.6

@@ -1,0 +1,255 @@
+"""Training the theme classifier: data, calibration, thresholds, determinism, card."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.char_ngrams import CharNgramTfidf, word_ngrams
+from nlp.errors import InputError
+from nlp.linear_heads import base_targets, fit_sigmoid
+from nlp.model_metrics import choose_thresholds, scores
+from nlp.static_embeddings import StaticEmbedder, wordpiece
+from nlp.taxonomy import LABELS
+from nlp.train import (
+    CANDIDATES,
+    CV_CHECK_CANDIDATE,
+    CV_CHECK_FOLDS,
+    CV_MICRO_F1_FLOOR,
+    cross_validate,
+    default_data_paths,
+    train,
+)
+from nlp.training_data import Example, data_hash, is_heldout, load_examples, read_jsonl
+
+FIXTURE = Path(__file__).parent / "fixtures" / "train" / "examples.jsonl"
+FAST = tuple(c for c in CANDIDATES if c.name in ("words+logreg", "tfidf+logreg"))
+
+
+def _write(path: Path, lines: list[object]) -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+# --- training data -------------------------------------------------------------------
+
+
+def test_unknown_label_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.jsonl", [
+        {"text": "Fine.", "labels": []},
+        {"text": "Chronology missing.", "labels": ["chronology:worry"]},
+    ])
+    with pytest.raises(InputError, match=r"bad\.jsonl:2.*chronology:worry"):
+        read_jsonl(path)
+
+
+def test_duplicate_texts_merge_their_labels(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.jsonl", [{"text": "No chronology on file.", "labels": ["chronology:concern"]}])
+    b = _write(tmp_path / "b.jsonl", [
+        {"text": "no  chronology on file.", "labels": ["recording:concern"]},
+        {"text": "Next visit Tuesday.", "labels": []},
+    ])
+    examples = load_examples([b, a])
+    assert len(examples) == 2
+    merged = next(ex for ex in examples if "chronology" in ex.text.lower())
+    assert merged.labels == {"chronology:concern", "recording:concern"}
+
+
+def test_document_evidence_gives_positive_and_negative_sentences(tmp_path: Path) -> None:
+    text = ("Home visit.\nMum said the heating is fixed.\n"
+            "T was seen alone and her wishes shaped the plan.\nNext visit 25/01.")
+    path = _write(tmp_path / "docs.jsonl", [{
+        "text": text, "labels": ["voice_of_child:strength"],
+        "evidence": {"voice_of_child:strength": ["T was seen alone and her wishes shaped the plan."]},
+    }])
+    by_text = {ex.text: ex.labels for ex in read_jsonl(path)}
+    assert by_text["T was seen alone and her wishes shaped the plan."] == {"voice_of_child:strength"}
+    assert by_text["Mum said the heating is fixed."] == frozenset()
+    assert by_text["Next visit 25/01."] == frozenset()
+    assert len(by_text) == 4
+
+
+def test_heldout_split_depends_on_the_text_only() -> None:
+    texts = [f"Sentence number {i} about the plan." for i in range(400)]
+    first = [is_heldout(t) for t in texts]
+    assert first == [is_heldout(t.upper()) for t in texts]  # case-insensitive key
+    assert 0.12 < sum(first) / len(first) < 0.28
+
+
+def test_data_hash_ignores_order_but_not_labels() -> None:
+    a = Example("No chronology.", frozenset({"chronology:concern"}), "x:1")
+    b = Example("Next visit.", frozenset(), "x:2")
+    assert data_hash([a, b]) == data_hash([b, a])
+    relabelled = Example("No chronology.", frozenset({"chronology:strength"}), "x:1")
+    assert data_hash([a, b]) != data_hash([relabelled, b])
+
+
+# --- featurisers ---------------------------------------------------------------------
+
+
+def test_wordpiece_is_greedy_longest_match() -> None:
+    index = {"chron": 0, "##ology": 1, "##o": 2, "##logy": 3, "plan": 4}
+    assert wordpiece("chronology", index) == (0, 1)
+    assert wordpiece("plan", index) == (4,)
+    assert wordpiece("planx", index) == ()  # an unknown piece makes the word unknown
+
+
+def test_static_embedder_mean_pools_and_normalises() -> None:
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 4.0]], dtype=np.float16)
+    emb = StaticEmbedder(vectors, ("late", "plan", "##s")).fit([])
+    out = emb.transform(["Late plan", "plans", "zzz"])
+    np.testing.assert_allclose(out[0], [2 ** -0.5, 2 ** -0.5], rtol=1e-3)
+    np.testing.assert_allclose(out[1], np.array([3.0, 5.0]) / 34 ** 0.5, rtol=1e-3)  # plan + ##s
+    assert not out[2].any()  # nothing known: a zero vector, not NaN
+
+
+def test_char_ngrams_match_scikit_learn_char_wb() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
+    assert sorted(word_ngrams("drift", 3, 5)) == sorted(analyser("drift"))
+    texts = ["Drift and delay in the plan.", "The plan drifted.", "No drift."]
+    X = CharNgramTfidf(min_df=1).fit(texts).transform(texts)
+    assert X.shape[0] == 3
+    np.testing.assert_allclose(np.asarray(X.multiply(X).sum(axis=1)).ravel(), 1.0, rtol=1e-5)
+
+
+# --- calibration and thresholds ------------------------------------------------------
+
+
+def test_platt_sigmoid_increases_with_score_and_fits_the_base_rate() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.3).astype(int)
+    s = rng.normal(size=2000) + 2.0 * y
+    w, offset = fit_sigmoid(s[:, None], y, np.ones_like(s))
+    p = 1 / (1 + np.exp(-(w[0] * s + offset)))
+    assert w[0] > 0
+    assert abs(p.mean() - y.mean()) < 0.02
+
+
+def test_stacked_targets_add_theme_and_polarity_heads() -> None:
+    labels = ["chronology:concern", "chronology:strength", "drift_delay:concern"]
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    flat = base_targets(Y, labels, stacked=False)
+    assert flat.Y.shape == (4, 3) and flat.inputs == [[0], [1], [2]]
+    stacked = base_targets(Y, labels, stacked=True)
+    chronology = stacked.inputs[0][1]
+    concern, strength = stacked.inputs[0][2], stacked.inputs[1][2]
+    assert stacked.inputs[1][1] == chronology  # both polarities share the theme head
+    assert stacked.Y[:, chronology].tolist() == [1, 1, 0, 0]
+    assert stacked.Y[:, concern].tolist() == [1, 0, 1, 0]
+    assert stacked.Y[:, strength].tolist() == [0, 1, 0, 0]
+    assert stacked.rows[:, concern].tolist() == [True, True, True, False]  # labelled rows only
+
+
+def test_thresholds_maximise_heldout_f1_and_keep_default_for_rare_labels() -> None:
+    labels = LABELS[:2]
+    proba = np.array([[0.9, 0.9], [0.7, 0.1], [0.6, 0.1], [0.4, 0.1], [0.3, 0.1],
+                      [0.65, 0.1], [0.62, 0.1], [0.2, 0.1]])
+    Y = np.array([[1, 1], [1, 0], [1, 0], [0, 0], [0, 0], [1, 0], [1, 0], [0, 0]])
+    chosen = choose_thresholds(proba, Y, labels)
+    assert 0.4 < chosen[labels[0]] <= 0.6  # every positive kept, both negatives cut
+    assert chosen[labels[1]] == 0.5  # one held-out positive: too few to tune
+    perfect = scores(Y[:, :1], proba[:, :1] >= chosen[labels[0]], labels[:1])
+    assert perfect["micro"]["f1"] == 1.0
+
+
+# --- the training run ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("model")
+    return train([FIXTURE], out, candidates=FAST, cv_folds=0, embeddings_dir=out)
+
+
+def test_card_records_data_metrics_versions_and_hash(trained) -> None:  # type: ignore[no-untyped-def]
+    card = json.loads(trained.card_path.read_text())
+    assert card["sha256"] == trained.sha256
+    assert card["training_data"]["hash"] == data_hash(load_examples([FIXTURE]))
+    assert card["training_data"]["label_counts"]["chronology:concern"] == 7
+    assert set(card["thresholds"]) == set(LABELS)
+    per_label = card["heldout_metrics"]["at_thresholds"]["per_label"]
+    assert set(per_label) == set(LABELS) and {"precision", "recall", "f1", "support"} <= set(
+        per_label["chronology:concern"])
+    assert {"scikit-learn", "spacy"} <= set(card["versions"])
+    assert [row["name"] for row in card["selection"]["candidates"]] == [c.name for c in FAST]
+    assert card["model"] in {c.name for c in FAST}
+
+
+def test_training_twice_gives_the_same_artefact_even_in_another_process(
+    trained, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    again = train([FIXTURE], tmp_path / "again", candidates=FAST, cv_folds=0,
+                  embeddings_dir=tmp_path)
+    assert again.sha256 == trained.sha256
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}  # different set/dict hashing
+    run = subprocess.run(
+        [sys.executable, "-c", "from api.cli import app; app()", "train", "--data", str(FIXTURE),
+         "--out", str(tmp_path / "cli"), "--candidates", ",".join(c.name for c in FAST),
+         "--cv-folds", "0"],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    card = json.loads((tmp_path / "cli" / "model_card.json").read_text())
+    assert card["sha256"] == trained.sha256
+
+
+def test_different_seed_or_data_changes_the_hash(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lines = FIXTURE.read_text().splitlines()[:-3]
+    smaller = tmp_path / "smaller.jsonl"
+    smaller.write_text("\n".join(lines) + "\n")
+    other = train([smaller], tmp_path / "o", candidates=FAST[:1], cv_folds=0, embeddings_dir=tmp_path)
+    assert other.sha256 != trained.sha256
+    assert other.card["training_data"]["hash"] != trained.card["training_data"]["hash"]
+
+
+def test_trained_model_separates_the_fixture_themes(trained) -> None:  # type: ignore[no-untyped-def]
+    import joblib
+
+    clf = joblib.load(trained.artefact)
+    proba = clf.predict_proba(["There is still no chronology on the file.",
+                               "The child was not seen alone at the visit."])
+    assert proba.shape == (2, len(LABELS))
+    assert LABELS[int(proba[0].argmax())] == "chronology:concern"
+    assert LABELS[int(proba[1].argmax())] == "voice_of_child:concern"
+
+
+def test_train_command_on_a_small_subset_of_the_project_data(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, [
+        "train", "--out", str(tmp_path), "--limit", "300", "--candidates", "words+logreg",
+        "--cv-folds", "0",
+    ])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["training_data"]["examples"] == 300
+    assert "held-out micro-F1" in result.output
+
+
+def test_train_command_rejects_an_unknown_candidate(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path), "--candidates", "bert"])
+    assert result.exit_code != 0
+    assert "unknown candidate" in result.output
+    assert not (tmp_path / "model_card.json").exists()
+
+
+def test_cross_validated_f1_on_project_data_is_above_the_recorded_floor() -> None:
+    paths = default_data_paths()
+    if not paths:
+        pytest.skip("no training data in data_samples/")
+    candidate = next(c for c in CANDIDATES if c.name == CV_CHECK_CANDIDATE)
+    result = cross_validate(load_examples(paths), candidate, folds=CV_CHECK_FOLDS, n_jobs=2)
+    assert result["micro"]["f1"] >= CV_MICRO_F1_FLOOR, result
