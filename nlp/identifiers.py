@@ -179,7 +179,10 @@ _NOT_NAMES = frozenset((
 
 
 def _name_like(token: str | None) -> bool:
-    """A capitalised word with lower case in it (so not "A", "SW" or "IRO")."""
+    """A capitalised word with lower case in it (so not "A", "SW", "IRO" or the
+    pseudonymised initial of "Mr C's")."""
+    if token is not None and token[-2:] in ("'s", "’s"):
+        token = token[:-2]
     return (
         token is not None
         and len(token) > 1

@@ -244,3 +244,8 @@ def test_redacting_dense_identifier_text_leaves_none(text: str) -> None:
     findings = find_identifiers(text)
     assert all(a.end <= b.start for a, b in itertools.pairwise(findings))
     assert find_identifiers(redact(text, findings)) == []
+
+
+@pytest.mark.parametrize("text", ["The plan includes Mr C's risk factors.", "Mrs B’s account was not checked."])
+def test_title_with_a_pseudonymised_initial_is_not_a_name(text: str) -> None:
+    assert find_identifiers(text) == []
