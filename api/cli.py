@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, NoReturn, Optional
 
 import typer
@@ -14,7 +15,8 @@ import nlp
 from nlp.codebook import get_codebook
 from nlp.errors import CaselensError
 from nlp.evaluate import evaluate as run_evaluation
-from nlp.pipeline import get_analyser
+from nlp.baseline import KeywordBaseline
+from nlp.pipeline import DETECTOR_CHOICES, Analyser, get_analyser
 from nlp.records import read_gold, read_text_file
 
 app = typer.Typer(
@@ -124,23 +126,45 @@ def themes(as_json: bool = typer.Option(False, "--json", help="Print the codeboo
 def evaluate(
     gold: Path = typer.Argument(..., help="Gold JSONL file (the taxonomy's format)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    detectors: str = typer.Option("", "--detectors", help="rules, model or all."),
+    detectors: str = typer.Option("", "--detectors", help="rules, model or all (default: all)."),
+    baseline: str = typer.Option(
+        "keyword", "--baseline", help="Baseline shown beside the detectors: keyword, or none."
+    ),
+    compare: bool = typer.Option(
+        True, "--compare/--no-compare", help="Also score rules, model and all side by side."
+    ),
     errors: int = typer.Option(15, "--errors", min=0, help="How many worst errors to list."),
 ) -> None:
     """Score caselens against a gold file: per-label precision, recall and F1."""
+    if baseline not in ("keyword", "none"):
+        fail("--baseline must be keyword or none")
     try:
         records = list(read_gold(gold))
         analyser = get_analyser(detectors or None)
-        report = run_evaluation(
-            records, lambda r: analyser.analyse(r["text"], **{k: v for k, v in r.items() if k != "text"})
-        )
+        report = run_evaluation(records, _predictor(analyser))
+        runs: dict[str, dict[str, Any]] = {}
+        if compare:
+            for choice in DETECTOR_CHOICES:
+                if choice == analyser.detectors:
+                    runs[choice] = report.to_dict(0)
+                elif choice in ("rules", "all") or get_analyser("all").classifier is not None:
+                    runs[choice] = run_evaluation(records, _predictor(get_analyser(choice))).to_dict(0)
+        if baseline == "keyword":
+            keyword = KeywordBaseline(analyser.codebook)
+            runs["keyword"] = run_evaluation(records, lambda r: keyword.analyse(r["text"])).to_dict(0)
     except CaselensError as exc:
         fail(str(exc))
     summary = report.to_dict(errors)
+    summary["detectors"] = analyser.detectors
+    summary["comparison"] = {name: {k: v for k, v in run.items() if k.startswith(("micro", "macro"))} for name, run in runs.items()}
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     print_report(summary, f"{gold} ({summary['documents']} documents, detectors: {analyser.detectors})")
+
+
+def _predictor(analyser: Analyser) -> Callable[[dict[str, Any]], nlp.Analysis]:
+    return lambda r: analyser.analyse(r["text"], **{k: v for k, v in r.items() if k != "text"})
 
 
 def print_report(summary: dict[str, Any], title: str) -> None:
@@ -161,6 +185,13 @@ def print_report(summary: dict[str, Any], title: str) -> None:
             "",
         )
     console.print(table)
+    if summary.get("comparison"):
+        side = Table(title="Side by side")
+        for column in ("run", "micro P", "micro R", "micro F1", "macro P", "macro R", "macro F1"):
+            side.add_column(column, justify="left" if column == "run" else "right")
+        for name, run in summary["comparison"].items():
+            side.add_row(name, *(f"{run[f'{a}_{m}']:.3f}" for a in ("micro", "macro") for m in ("precision", "recall", "f1")))
+        console.print(side)
     if summary["worst_errors"]:
         errs = Table(title="Worst errors", show_lines=True)
         for column in ("kind", "doc", "label", "sentence"):
