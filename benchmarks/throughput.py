@@ -83,7 +83,7 @@ def main() -> None:
     print(f"  ratio caselens / bare tokenisation: {bare / full:.3f}")
 
     if args.stream_docs:
-        short = [t[:1500] for t in texts[:200]]
+        short = [t[:400] for t in texts[:200]]
         stream = ({"text": short[i % len(short)]} for i in range(args.stream_docs))
         checkpoints: list[tuple[int, float]] = []
         for n, _ in enumerate(analyser.analyse_many(stream), start=1):
