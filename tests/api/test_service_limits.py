@@ -69,6 +69,14 @@ def test_malformed_bodies_get_a_json_422(client: TestClient, auth: Auth, content
     assert response.json()["error"]["code"] == "invalid_input"
 
 
+def test_a_body_that_is_not_utf8_gets_a_json_400(client: TestClient, auth: Auth) -> None:
+    response = client.post("/v1/documents", content=b'{"id": "d", "text": "Caf\xe9 visit"}',
+                           headers={**auth("admin"), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request", "message": "There was an error parsing the body", "details": []}
+
+
 def test_empty_text_is_refused(client: TestClient, auth: Auth) -> None:
     response = client.post("/v1/analyse", json={"text": "  \n "}, headers=auth("auditor"))
     assert response.status_code == 422
