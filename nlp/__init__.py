@@ -30,6 +30,13 @@ def analyse_many(records, **kwargs):  # type: ignore[no-untyped-def]
     return get_analyser().analyse_many(records, **kwargs)
 
 
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``, as the pipeline segments them."""
+    from nlp.pipeline import split_sentences as _split
+
+    return _split(text)
+
+
 __all__ = [
     "Analysis",
     "Tag",
@@ -40,5 +47,6 @@ __all__ = [
     "ModelError",
     "analyse",
     "analyse_many",
+    "split_sentences",
     "__version__",
 ]

@@ -20,6 +20,7 @@ from nlp.components import segmenter as _segmenter  # noqa: F401 - registers the
 from nlp.components import theme_matcher as _theme_matcher  # noqa: F401 - registers the factory
 from nlp.components.classifier import load_for_pipeline
 from nlp.components.extensions import Decision
+from nlp.components.segmenter import sentence_starts
 from nlp.errors import InputError
 from nlp.language import blank_english
 from nlp.settings import CoreSettings, get_core_settings
@@ -51,16 +52,17 @@ def normalise(text: str) -> tuple[str, list[int] | None]:
     out = text.translate(_SAME_LENGTH)
     if out.isascii():
         return out, None
-    nfkc = unicodedata.normalize("NFKC", out)
-    if len(nfkc) == len(out):
-        return nfkc, None
+    if unicodedata.is_normalized("NFKC", out):
+        return out, None
     pieces: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(out):
         norm = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
         pieces.append(norm)
         offsets.extend([i] * len(norm))
-    return "".join(pieces), offsets
+    normal = "".join(pieces)
+    # characters NFKC changed one for one leave every offset where it was
+    return normal, (None if len(normal) == len(out) else offsets)
 
 
 def validate_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -210,6 +212,19 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (offsets into ``text``, trimmed
+    of surrounding white space), as the pipeline segments them."""
+    normal, offsets = normalise(text)
+    starts = sentence_starts(normal)
+    spans = []
+    for start, end in zip(starts, [*starts[1:], len(normal)]):
+        start, end = _strip(normal, start, end)
+        if start < end:
+            spans.append((start, end) if offsets is None else (offsets[start], offsets[end - 1] + 1))
+    return spans
 
 
 _analysers: dict[str, Analyser] = {}
