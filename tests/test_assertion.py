@@ -79,8 +79,7 @@ SENTENCES = [
         "Jay has had no change of social worker since 2022.",
         "worker_changes:strength",
     ),
-    gap(
-        "'no evidence that the plan has been reviewed' finds no cue",
+    row(
         "negation_flip",
         "There is no evidence that the plan has been reviewed.",
         "care_planning:concern",
@@ -160,9 +159,7 @@ SENTENCES = [
         "Manager to ensure a transition plan is in place before Ayo moves to the leaving care team.",
         "worker_changes:concern",
     ),
-    gap(
-        "the recommendation trigger lies inside the gap of a strength cue ('chronology ... complete') "
-        "and is taken for the cue's own words",
+    row(
         "recommendation",
         "A chronology needs to be completed.",
         "chronology:concern",
@@ -173,14 +170,12 @@ SENTENCES = [
         "Chronology to be updated.",
         "chronology:concern",
     ),
-    gap(
-        "as above, with 'needs to be updated'",
+    row(
         "recommendation",
         "The chronology needs to be updated.",
         "chronology:concern",
     ),
-    gap(
-        "'see Liam on his own' is not a cue for seeing the child alone",
+    row(
         "recommendation",
         "The worker needs to see Liam on his own at the next visit.",
         "voice_of_child:concern",
@@ -297,8 +292,7 @@ SENTENCES = [
         "assessment_quality:strength",
         "care_planning:strength",
     ),
-    gap(
-        "'the social worker has changed four times' is not a worker-change cue",
+    row(
         "multi",
         "The social worker has changed four times and life story work has not started.",
         "life_story:concern",
@@ -323,20 +317,17 @@ SENTENCES = [
         "voice_of_child:strength",
     ),
     row("boundary", "The plan lists Lily's wishes: to live with Nan and to have a dog."),
-    gap(
-        "a manager reversing a decision is not yet a cue for management oversight",
+    row(
         "boundary",
         "The practice manager reversed the decision to close Zac's case after reading the school's referral.",
         "supervision:strength",
     ),
-    gap(
-        "'care plan has not been revised' finds no cue",
+    row(
         "boundary",
         "Mia's care plan has not been revised since she started secondary school.",
         "care_planning:concern",
     ),
-    gap(
-        "'plan has not been reviewed' and 'delayed permanence' find no cue",
+    row(
         "boundary",
         "The plan has not been reviewed, which has delayed permanence by six months.",
         "care_planning:concern",
@@ -348,8 +339,7 @@ SENTENCES = [
         "The assessment does not consider the child's ethnicity or religion.",
         "diversity:concern",
     ),
-    gap(
-        "a remedial action not yet in effect ('will be written') is read as a routine plan and dropped",
+    row(
         "boundary",
         "A contingency plan will be written at the next review.",
         "care_planning:concern",
@@ -432,9 +422,6 @@ TRICKY_GAPS: dict[str, str] = {
     "Supervision was not held in person this month but by video.": (
         "'supervision was not held' gives the concern"
     ),
-    "The worker should see the child alone at the next visit.": (
-        "'see the child alone' is not a cue"
-    ),
     "The IRO should record her views between reviews so that her oversight is visible on file.": (
         "'record' gives recording; the IRO footprint is missed"
     ),
@@ -443,9 +430,6 @@ TRICKY_GAPS: dict[str, str] = {
     ),
     "A joint handover visit should take place before the case transfers to the leaving care team.": (
         "the recommendation does not reach the handover strength cue"
-    ),
-    "SW to check Mum's account with the school before accepting it.": (
-        "'SW to check' is not read as a recommendation"
     ),
     "Health and education must be invited to the next strategy discussion.": (
         "no multi-agency cue for inviting partners"
@@ -456,7 +440,6 @@ TRICKY_GAPS: dict[str, str] = {
     "Should the placement end, L would need to move out of the county.": (
         "sentence-initial 'Should' is not read as a hypothetical"
     ),
-    "The chronology is only partly up to date.": "'only partly' is not read as a concern",
     "The child's identity needs are only partially explored.": (
         "'only partially' is not read as a concern"
     ),
@@ -507,24 +490,12 @@ TRICKY_GAPS: dict[str, str] = {
     "The assessment is analytical, and the family's history of neglect is recognised and acted on.": (
         "'history ... recognised and acted on' is not a cue"
     ),
-    "The service manager overruled the plan to step the case down to Early Help.": (
-        "a manager overruling a plan is not a supervision cue"
-    ),
     "The plan has not been reviewed for seven months.": "'plan has not been reviewed' finds no cue",
-    "The care plan has not been updated since the last review.": (
-        "'care plan has not been updated' finds no cue"
-    ),
-    "The assessment does not consider the family's history of neglect.": (
-        "also gives assessment_quality, against the boundary note"
-    ),
     "The assessment does not explore the impact of the child's dual heritage.": (
         "goes to assessment_quality instead of diversity"
     ),
     "The social worker used a words-and-pictures explanation to help the children understand the safety plan.": (
         "hyphenated 'words-and-pictures' is not matched"
-    ),
-    "A chronology will be started next week.": (
-        "a remedial action not yet in effect is dropped as a routine plan"
     ),
     "The plan reflects the family's faith and the child's first language.": (
         "'plan reflects ... faith / language' is not a diversity cue"
