@@ -18,7 +18,7 @@ from api.security import Permission, allowed, verify_key
 from api.settings import ServiceSettings
 from api.storage.access import AccessRecord, write_access
 from api.storage.models import ApiKey
-from nlp.errors import InputError
+from nlp.errors import CodebookError, InputError, ModelError
 
 
 def get_settings_dep(request: Request) -> ServiceSettings:
@@ -94,6 +94,9 @@ def require(permission: Permission) -> Callable[..., Iterator[AccessRecord]]:
             raise
         except (RequestValidationError, InputError):
             record.status = 422
+            raise
+        except (ModelError, CodebookError):
+            record.status = 503
             raise
         except Exception:
             record.status = 500

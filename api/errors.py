@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nlp.errors import InputError
+from nlp.errors import CodebookError, InputError, ModelError
 
 log = logging.getLogger("caselens.api")
 
@@ -28,6 +28,7 @@ _CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     500: "internal_error",
+    503: "analysis_unavailable",
 }
 
 
@@ -96,6 +97,13 @@ async def _input_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, exc.message, details=details)
 
 
+async def _analysis_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # A missing or mismatched model or codebook: the service's fault, not the caller's.
+    # Its message names files on the server, so it goes to the log, not the client.
+    log.error("analysis unavailable: %s", exc)
+    return error_response(503, "analysis is unavailable (model or codebook); see the server log")
+
+
 class CatchAllMiddleware:
     """Turn any exception that escapes the app into a JSON 500.
 
@@ -132,4 +140,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(ModelError, _analysis_unavailable)
+    app.add_exception_handler(CodebookError, _analysis_unavailable)
     app.add_middleware(CatchAllMiddleware)

@@ -1,10 +1,11 @@
 """The access log: who read or wrote which case, and when. Never text."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.storage.models import AccessLog
@@ -30,20 +31,26 @@ class AccessRecord:
 
 
 def write_access(sessions: sessionmaker[Session], record: AccessRecord) -> None:
-    """Write ``record`` in its own transaction, so it survives the request failing."""
-    with sessions() as session:
-        session.add(
-            AccessLog(
-                key_id=record.key_id,
-                action=record.action,
-                method=record.method,
-                path=record.path[:300],
-                status=record.status,
-                case_ids=sorted(record.case_ids),
-                document_ids=sorted(record.document_ids),
-            )
+    """Write ``record`` in its own transaction, so it survives the request failing.
+
+    A plain Core insert on the sessions' engine: it runs on every request, and
+    skipping the ORM unit of work makes it several times cheaper.
+    """
+    engine = sessions.kw["bind"]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(AccessLog),
+            {
+                "at": dt.datetime.now(dt.UTC),
+                "key_id": record.key_id,
+                "action": record.action,
+                "method": record.method,
+                "path": record.path[:300],
+                "status": record.status,
+                "case_ids": sorted(record.case_ids),
+                "document_ids": sorted(record.document_ids),
+            },
         )
-        session.commit()
 
 
 def recent_access(

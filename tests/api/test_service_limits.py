@@ -101,6 +101,19 @@ def test_an_unexpected_error_returns_json_500_without_traceback_or_text(
     assert "RuntimeError" in caplog.text
 
 
+def test_a_broken_model_is_a_503_that_names_no_server_path(
+    client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(text: str, **meta: object) -> nlp.Analysis:
+        raise nlp.ModelError("the model card /srv/models/model_card.json is missing")
+
+    monkeypatch.setattr(nlp, "analyse", broken)
+    response = client.post("/v1/analyse", json={"text": CHRONOLOGY_GAP}, headers=auth("auditor"))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "analysis_unavailable"
+    assert "/srv" not in response.text
+
+
 def test_unknown_routes_and_methods_get_json_errors(client: TestClient, auth: Auth) -> None:
     assert client.get("/v1/nothing", headers=auth("admin")).json()["error"]["code"] == "not_found"
     response = client.delete("/v1/themes", headers=auth("admin"))
