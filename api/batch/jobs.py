@@ -74,10 +74,10 @@ def read_upload(
     settings: ServiceSettings,
 ) -> bool:
     """Store every row of the upload as an item; False (job failed) on a file-level error."""
-    rows = read_rows(data, fmt=fmt, mapping=mapping, max_text_chars=settings.max_text_chars,
-                     redact=redact, name=name)
     total = errors = 0
     try:
+        rows = read_rows(data, fmt=fmt, mapping=mapping,
+                         max_text_chars=settings.max_text_chars, redact=redact, name=name)
         for chunk in chunked(rows, settings.batch_chunk_size):
             total += len(chunk)
             if total > settings.max_batch_rows:

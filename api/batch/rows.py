@@ -1,6 +1,7 @@
 """Input rows of a batch: read, numbered, guarded, and grouped into chunks for the workers."""
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import Any
 
 from api.batch.parallel import Outcome, analyse_chunks
 from api.guard import IdentifiersFound, guard_record
-from nlp.records import RowError, Source, iter_records
+from nlp.records import Record, RowError, Source, iter_records
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,18 @@ def read_rows(
 ) -> Iterator[InputRow]:
     """Rows of ``source`` in file order, each guarded for identifiers.
 
-    A refused row keeps only its id (its text is never held), and its error
-    names each identifier's kind and position.
+    Format, mapping, header and first row are checked at once (``InputError``),
+    before a caller writes anything; the rest is read lazily. A refused row
+    keeps only its id (its text is never held), and its error names each
+    identifier's kind and position.
     """
-    row = 0
     items = iter_records(source, fmt, mapping, max_text_chars, name=name)
+    first = next(items, None)
+    return _numbered(itertools.chain([first] if first is not None else [], items), redact)
+
+
+def _numbered(items: Iterable[Record | RowError], redact: bool) -> Iterator[InputRow]:
+    row = 0
     for item in items:
         if isinstance(item, RowError):
             row = item.row

@@ -86,6 +86,14 @@ def test_the_results_format_must_be_known(tmp_path: Path) -> None:
         run_local_batch(_write_csv(tmp_path / "a.csv", 1), tmp_path / "out.txt", progress=False)
 
 
+def test_a_bad_mapping_is_refused_before_any_output_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match="nothere"):
+        run_local_batch(_write_csv(tmp_path / "a.csv", 2), out, mapping={"nothere": "text"},
+                        progress=False)
+    assert not out.exists()
+
+
 def test_a_killed_batch_resumes_with_nothing_lost_or_duplicated(tmp_path: Path) -> None:
     """SIGKILL the command part-way through, run it again, and check every row once."""
     rows = 600
