@@ -143,22 +143,25 @@ def candidate_themes(sentences: pd.DataFrame, min_cluster_size: int = 5,
                      random_state: int = 0) -> list[CandidateTheme]:
     """Cluster uncovered sentences (from :func:`uncovered_sentences`) into candidate themes.
 
-    Above ``max_sentences`` a random sample is clustered.  Examples are the
-    members that mention most of the cluster's top terms; themes are ordered by size.
+    Distinct sentences are clustered (above ``max_sentences`` a random sample of
+    them); a theme's size and documents count every occurrence of its sentences.
+    Examples are the members that mention most of the cluster's top terms; themes
+    are ordered by size.
     """
-    if len(sentences) > max_sentences:
-        sentences = sentences.sample(max_sentences, random_state=random_state)
-    sentences = sentences.drop_duplicates("sentence").reset_index(drop=True)
-    texts = sentences["sentence"].tolist()
+    distinct = sentences["sentence"].drop_duplicates()
+    if len(distinct) > max_sentences:
+        distinct = distinct.sample(max_sentences, random_state=random_state)
+    texts = distinct.tolist()
     clusters = cluster_sentences(texts, min_cluster_size, random_state=random_state)
-    terms = class_tfidf_terms(texts, clusters, top_n)
+    cluster_of = dict(zip(texts, clusters.tolist(), strict=True))
+    assigned = sentences.assign(_cluster=sentences["sentence"].map(cluster_of))
     themes = []
-    for cid, top in terms.items():
-        members = sentences[clusters == cid]
+    for cid, top in class_tfidf_terms(texts, clusters, top_n).items():
+        members = assigned[assigned["_cluster"] == cid].drop(columns="_cluster")
         themes.append(CandidateTheme(
             cluster=cid, name=cluster_name(top), terms=top, size=len(members),
             documents=int(members["doc_id"].nunique()),
-            examples=_examples(members, top, n_examples)))
+            examples=_examples(members.drop_duplicates("sentence"), top, n_examples)))
     return sorted(themes, key=lambda t: (-t.size, t.cluster))
 
 

@@ -103,6 +103,16 @@ def test_candidate_themes_name_and_illustrate_the_planted_group() -> None:
     assert theme.name.startswith("health assessment / ")
 
 
+def test_repeated_sentences_count_towards_size_and_documents() -> None:
+    background, planted = corpus(seed=4)
+    texts = background + planted + planted  # each planted sentence recorded twice
+    frame = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "start": 0, "end": 1,
+                          "sentence": texts})
+    theme = next(t for t in candidate_themes(frame) if "health" in t.terms[:3])
+    assert theme.size == theme.documents >= 2 * 0.9 * len(planted)
+    assert len({e["sentence"] for e in theme.examples}) == len(theme.examples)
+
+
 def test_cluster_names_skip_words_of_chosen_phrases() -> None:
     assert cluster_name(["child protection", "protection", "child", "conferences", "chairs"]) == \
         "child protection / conferences / chairs"

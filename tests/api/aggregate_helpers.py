@@ -12,8 +12,8 @@ LABELS = ("chronology:concern", "drift_delay:concern", "supervision:strength",
           "voice_of_child:strength", "recording:concern")
 RISING = "recording:concern"
 AREAS = ("early_help", "help_and_protection", "children_in_care", None)
-UNCOVERED = ("The dental check has not been booked for this child.",
-             "Transport to school has not been arranged again.")
+UNCOVERED = ("The dental check has not been booked for this child {i}.",
+             "Transport to school has not been arranged again for child {i}.")
 
 
 def results(seed: int = 5, n: int = 240) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def results(seed: int = 5, n: int = 240) -> list[dict[str, Any]]:
                              "end": len(text) + len(sentence),
                              "confidence": round(float(rng.uniform(0.5, 1)), 3)})
                 text += sentence + " "
-        text += UNCOVERED[i % 2] if i % 3 == 0 else "The visit took place at home."
+        text += UNCOVERED[i % 2].format(i=i) if i % 3 == 0 else "The visit took place at home."
         out.append({"meta": meta, "text": text, "labels": sorted({t["label"] for t in tags}),
                     "tags": tags})
     return out
