@@ -54,10 +54,12 @@ def report(
              "(CASELENS_DATABASE_URL)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write here, not stdout")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Markdown or HTML")] = Format.markdown,
-    period: Annotated[Period, typer.Option(help="columns of the over-time tables")] = Period.quarter,
+    period: Annotated[Period, typer.Option(
+        help="columns of the over-time tables")] = Period.quarter,
     recent_months: Annotated[int, typer.Option(
         min=1, help="months with documents in the 'rising' window")] = 3,
-    title: Annotated[str, typer.Option(help="heading of the briefing")] = "Practice themes briefing",
+    title: Annotated[str, typer.Option(
+        help="heading of the briefing")] = "Practice themes briefing",
     date_from: Annotated[str | None, typer.Option(help="first recording date, ISO")] = None,
     date_to: Annotated[str | None, typer.Option(help="last recording date, ISO")] = None,
     service_area: Annotated[list[str] | None, typer.Option(help="repeat for several")] = None,

@@ -209,7 +209,8 @@ def apply_filters(frames: Frames, filters: Filters | None) -> Frames:
 def _check_groupings(by: Sequence[str]) -> list[str]:
     unknown = [g for g in by if g not in GROUPINGS]
     if unknown:
-        raise InputError(f"cannot group by {', '.join(unknown)}; choose from {', '.join(GROUPINGS)}")
+        raise InputError(f"cannot group by {', '.join(unknown)}; "
+                         f"choose from {', '.join(GROUPINGS)}")
     if len(set(by)) != len(by):
         raise InputError("a grouping is repeated")
     return list(by)
@@ -293,7 +294,7 @@ class LabelIndex:
     def counts(self, by: Sequence[str] = (),
                filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per-label counts ``[*by, label, docs, cases]`` (non-zero rows) and group totals
-        ``[*by, total_docs, total_cases]`` (groups with documents; always one row without ``by``)."""
+        ``[*by, total_docs, total_cases]`` (groups with documents; one row without ``by``)."""
         by = _check_groupings(by)
         group, values = self._groups(by)
         selected = filter_mask(self.docs, filters) & (group >= 0)

@@ -116,7 +116,8 @@ def _codebook_labels() -> dict[str, str]:
 
 
 def theme_title(key: str) -> str:
-    """Human name of a theme id from the codebook, else of any id (``early_help`` → ``Early help``)."""
+    """Human name of a theme id from the codebook, else of any id (``early_help``:
+    ``Early help``)."""
     return _codebook_labels().get(key) or key.replace("_", " ").capitalize()
 
 

@@ -131,7 +131,8 @@ def score_counts(counts: pd.DataFrame, alpha: float = 0.05, min_support: int = 5
         out[column] = out[column].astype("int64")
     out["theme"], out["polarity"] = label_parts(out["label"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["recent_share"] = out["recent_docs"] / out["recent_total"].where(out["recent_total"] > 0)
+        out["recent_share"] = (out["recent_docs"]
+                               / out["recent_total"].where(out["recent_total"] > 0))
         out["baseline_share"] = (out["baseline_docs"]
                                  / out["baseline_total"].where(out["baseline_total"] > 0))
         out["difference"] = out["recent_share"] - out["baseline_share"]

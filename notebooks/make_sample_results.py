@@ -1,10 +1,10 @@
 """Write ``data/batch_results_sample.jsonl``: a small, synthetic batch results file.
 
 Fourteen months of invented recordings across the four service areas, in the
-row shape ``caselens batch`` writes (metadata, ``status``, labels and tags).  Every label occurs at a
-steady rate except ``chronology:concern``, which rises in the last three
-months, so the notebook has one emerging theme to find.  Run again with the
-same seed to get the same file.
+row shape ``caselens batch`` writes (metadata, ``status``, labels and tags).
+Every label occurs at a steady rate except ``chronology:concern``, which
+rises in the last three months, so the notebook has one emerging theme to
+find.  Run again with the same seed to get the same file.
 """
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ def documents(seed: int = 7, per_month: int = 30, months: int = 14) -> list[dict
                     rng.uniform(0.04, 0.25, 2 * len(THEMES)), strict=True))
     results = []
     for m, start in enumerate(starts):
-        for i in range(per_month):
+        for _ in range(per_month):
             n = len(results)
             meta = {"id": f"S{n:05d}", "case_id": f"C-{rng.integers(1000, 1400)}",
-                    "date": (start + pd.Timedelta(days=int(rng.integers(0, 28)))).date().isoformat(),
+                    "date": (start + pd.Timedelta(days=int(rng.integers(0, 28))))
+                    .date().isoformat(),
                     "service_area": SERVICE_AREAS[int(rng.integers(len(SERVICE_AREAS)))],
                     "team": TEAMS[int(rng.integers(len(TEAMS)))],
                     "doc_type": "audit_narrative",
