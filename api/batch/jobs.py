@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from api.batch.results import csv_header, format_line, result_row
 from api.batch.rows import InputRow, analyse_rows, chunked, read_rows
 from api.settings import ServiceSettings
-from api.storage.documents import store_analysis
+from api.storage.documents import store_analyses
 from api.storage.models import Analysis, BatchItem, BatchJob
 from nlp.errors import InputError
 
@@ -140,7 +140,7 @@ def _store_chunk(
     sessions: sessionmaker[Session], job_id: str, chunk: list[tuple[InputRow, Any]]
 ) -> None:
     """Store a chunk's documents and mark its items, in one transaction."""
-    done = failed = 0
+    failed = 0
     with sessions() as session:
         items = {
             item.row: item
@@ -151,18 +151,21 @@ def _store_chunk(
                 )
             )
         }
+        analysed: list[tuple[BatchItem, tuple[str, dict[str, Any], dict[str, Any]]]] = []
         for row, outcome in chunk:
             item = items[row.row]
             meta = {k: v for k, v in row.record.items() if k != "text"}
             if outcome and "analysis" in outcome:
-                stored = store_analysis(session, row.record["text"], meta, outcome["analysis"])
-                item.status, item.analysis_id = "done", stored.analysis_id
-                done += 1
+                analysed.append((item, (row.record["text"], meta, outcome["analysis"])))
             else:
                 item.status = "error"
                 item.error = (outcome or {}).get("error", "not analysed")
                 failed += 1
             item.record = meta  # the text now lives with the document only
+        stored = store_analyses(session, [content for _, content in analysed])
+        for (item, _), result in zip(analysed, stored):
+            item.status, item.analysis_id = "done", result.analysis_id
+        done = len(stored)
         session.execute(
             update(BatchJob).where(BatchJob.id == job_id).values(
                 done_rows=BatchJob.done_rows + done,

@@ -25,7 +25,7 @@ from api.storage.documents import (
     content_hash,
     current_analysis,
     history,
-    store_analysis,
+    store_analyses,
     unchanged_version,
 )
 from api.storage.models import Document
@@ -92,9 +92,10 @@ def store_documents(
         else:
             stored[same.document_id] = _stored(same)
     analyses = _analyse_all([{"text": texts[i], **metas[i]} for i in todo])
-    for i, analysis in zip(todo, analyses):
-        result = store_analysis(session, texts[i], metas[i], analysis)
-        stored[result.document_id] = _stored(result)
+    results = store_analyses(
+        session, [(texts[i], metas[i], analysis) for i, analysis in zip(todo, analyses)]
+    )
+    stored.update((result.document_id, _stored(result)) for result in results)
     try:
         session.commit()
     except IntegrityError:

@@ -65,29 +65,76 @@ def _as_date(value: Any) -> dt.date | None:
 def store_analysis(
     session: Session, text: str, meta: Mapping[str, Any], analysis: Mapping[str, Any]
 ) -> StoreResult:
-    """Store ``analysis`` (``nlp.Analysis.to_dict()``) of ``text`` under ``meta["id"]``.
+    """Store ``analysis`` (``nlp.Analysis.to_dict()``) of ``text`` under ``meta["id"]``."""
+    return store_analyses(session, [(text, meta, analysis)])[0]
 
-    Adds rows to the session and flushes; the caller commits.
+
+def store_analyses(
+    session: Session, items: Sequence[tuple[str, Mapping[str, Any], Mapping[str, Any]]]
+) -> list[StoreResult]:
+    """Store ``(text, meta, analysis)`` of several documents; ids must be distinct.
+
+    A document whose text and metadata are already current is left unchanged;
+    otherwise a new analysis version becomes current. The work is done in three
+    flushes for the whole list, not per document (batches store hundreds at a
+    time). Adds rows to the session; the caller commits.
     """
-    document_id = str(meta["id"])
-    digest = content_hash(text, meta)
-    same = unchanged_version(session, document_id, digest)
-    if same is not None:
-        return same
-    doc = session.get(Document, document_id)
-    status: StoreStatus = "updated"
-    if doc is None:
-        doc = Document(id=document_id, version=0)
-        session.add(doc)
-        session.flush()  # the analysis row refers to it
-        status = "created"
-    doc.version += 1
-    for name in DOCUMENT_META:
-        value = meta.get(name)
-        setattr(doc, name, _as_date(value) if name == "date" else (value or None))
-    row = Analysis(
+    ids = [str(meta["id"]) for _, meta, _ in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("document ids repeat in one store_analyses call")
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    current = {
+        row.id: row
+        for row in session.execute(
+            select(Analysis.id, Analysis.content_hash, Analysis.labels).where(
+                Analysis.id.in_([d.current_analysis_id for d in docs.values()
+                                 if d.current_analysis_id is not None])
+            )
+        )
+    }
+    results: dict[str, StoreResult] = {}
+    added: list[tuple[Document, Analysis, StoreStatus]] = []
+    for document_id, (text, meta, analysis) in zip(ids, items):
+        digest = content_hash(text, meta)
+        doc = docs.get(document_id)
+        now = current.get(doc.current_analysis_id) if doc is not None else None
+        if doc is not None and now is not None and now.content_hash == digest:
+            results[document_id] = StoreResult(
+                document_id, "unchanged", doc.version, now.id, list(now.labels)
+            )
+            continue
+        status: StoreStatus = "updated"
+        if doc is None:
+            doc = Document(id=document_id, version=0)
+            session.add(doc)
+            status = "created"
+        doc.version += 1
+        for name in DOCUMENT_META:
+            value = meta.get(name)
+            setattr(doc, name, _as_date(value) if name == "date" else (value or None))
+        added.append((doc, _analysis_row(document_id, doc.version, text, digest, meta, analysis),
+                      status))
+    session.flush()  # documents first: the analyses refer to them
+    session.add_all(row for _, row, _ in added)
+    session.flush()
+    for doc, row, status in added:
+        doc.current_analysis_id = row.id
+        results[doc.id] = StoreResult(doc.id, status, doc.version, row.id, list(row.labels))
+    session.flush()
+    return [results[document_id] for document_id in ids]
+
+
+def _analysis_row(
+    document_id: str,
+    version: int,
+    text: str,
+    digest: str,
+    meta: Mapping[str, Any],
+    analysis: Mapping[str, Any],
+) -> Analysis:
+    return Analysis(
         document_id=document_id,
-        version=doc.version,
+        version=version,
         text=text,
         content_hash=digest,
         meta={k: (str(v) if v is not None else None) for k, v in meta.items()},
@@ -97,11 +144,6 @@ def store_analysis(
         model_hash=analysis.get("model_hash"),
         tags=[_tag_row(document_id, t) for t in analysis.get("tags", [])],
     )
-    session.add(row)
-    session.flush()
-    doc.current_analysis_id = row.id
-    session.flush()
-    return StoreResult(document_id, status, doc.version, row.id, list(row.labels))
 
 
 def _tag_row(document_id: str, tag: Mapping[str, Any]) -> Tag:
