@@ -34,7 +34,7 @@ def train_command(
     ),
     weak_reports: int = typer.Option(40, help="How many reports of --weak-corpus to use."),
     weak_weight: float = typer.Option(0.5, help="Down-weight of a weakly labelled sentence."),
-    cv_folds: int = typer.Option(5, help="Cross-validation folds reported in the card (0: skip)."),
+    cv_folds: int = typer.Option(3, help="Cross-validation folds reported in the card (0: skip)."),
     jobs: int = typer.Option(1, help="Worker processes for fitting (results do not depend on it)."),
 ) -> None:
     """Train the sentence classifier and write theme_classifier.joblib + model_card.json."""

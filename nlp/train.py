@@ -345,7 +345,7 @@ def _weak_experiment(
         fit_classifier([*train_split, *weak], best, embedder, seed=seed, n_jobs=n_jobs), heldout
     )
     gain = with_weak["micro_f1"] - baseline["micro_f1"]
-    kept = gain >= WEAK_MIN_GAIN
+    kept = bool(gain >= WEAK_MIN_GAIN)
     log(f"weak supervision: {len(weak)} sentences, held-out micro-F1 "
         f"{baseline['micro_f1']} -> {with_weak['micro_f1']} ({'kept' if kept else 'dropped'})")
     card = {

@@ -61,6 +61,27 @@ def test_shipped_artefact_loads_and_matches_its_card() -> None:
 
 
 @needs_shipped
+def test_shipped_embedding_table_must_be_the_one_trained_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.static_embeddings import VECTORS_FILE
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in (model_store.ARTEFACT_FILE, model_store.CARD_FILE):
+        shutil.copy(SHIPPED / name, folder / name)
+    if model_store.load_classifier(folder).static_embedder() is None:
+        pytest.skip("the shipped model uses no static embeddings")
+    model_store.clear_cache()
+    table = np.load(SHIPPED / VECTORS_FILE)
+    table[0, 0] += 1
+    np.save(folder / VECTORS_FILE, table)
+    monkeypatch.setattr(model_store, "package_model_dir", lambda: tmp_path / "elsewhere")
+    with pytest.raises(ModelError, match="embedding table.*caselens train"):
+        model_store.load_classifier(folder)
+
+
+@needs_shipped
 def test_shipped_model_recognises_plain_statements_of_each_kind() -> None:
     clf = model_store.load_classifier(SHIPPED)
     sentences = {
@@ -146,11 +167,15 @@ def test_admin_setting_chooses_the_folder(monkeypatch: pytest.MonkeyPatch, copy_
     assert clf.sha256 == model_store.read_card(copy_of)["sha256"]
 
 
-def test_prediction_needs_no_torch(copy_of: Path) -> None:
+@pytest.mark.parametrize("shipped", [
+    pytest.param(True, marks=needs_shipped, id="shipped"), pytest.param(False, id="small"),
+])
+def test_prediction_needs_no_torch(shipped: bool, copy_of: Path) -> None:
+    folder = SHIPPED if shipped else copy_of
     code = (
         "import sys\n"
         "from nlp import model_store\n"
-        f"clf = model_store.load_classifier({str(copy_of)!r})\n"
+        f"clf = model_store.load_classifier({str(folder)!r})\n"
         "p = clf.predict_proba(['No chronology on file.'])\n"
         "heavy = sorted(m for m in ('torch', 'model2vec', 'transformers') if m in sys.modules)\n"
         "print(p.shape, heavy)\n"

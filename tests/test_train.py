@@ -253,3 +253,29 @@ def test_cross_validated_f1_on_project_data_is_above_the_recorded_floor() -> Non
     candidate = next(c for c in CANDIDATES if c.name == CV_CHECK_CANDIDATE)
     result = cross_validate(load_examples(paths), candidate, folds=CV_CHECK_FOLDS, n_jobs=2)
     assert result["micro"]["f1"] >= CV_MICRO_F1_FLOOR, result
+
+
+def test_weak_labels_are_tried_and_recorded_in_the_card(tmp_path: Path) -> None:
+    noisy = [Example(f"Filler sentence {i} about the weather.", frozenset({"chronology:concern"}),
+                     f"weak:{i}", weight=0.5) for i in range(30)]
+
+    def source(labelled):  # type: ignore[no-untyped-def]
+        assert labelled and all(ex.weight == 1.0 for ex in labelled)
+        return noisy, dict.fromkeys(LABELS, 0.7)
+
+    result = train([FIXTURE], tmp_path, candidates=FAST[:1], cv_folds=0,
+                   embeddings_dir=tmp_path, weak_examples=source)
+    weak = json.loads(result.card_path.read_text())["weak_supervision"]
+    assert weak["tried"] is True and weak["sentences"] == 30
+    assert weak["kept"] is False  # mislabelled filler cannot help on the held-out split
+    assert weak["heldout_micro_f1_with"] <= weak["heldout_micro_f1_without"]
+    assert result.card["training_data"]["hash"] == data_hash(load_examples([FIXTURE]))
+
+
+def test_block_scoring_equals_scoring_the_stacked_features(trained) -> None:  # type: ignore[no-untyped-def]
+    import joblib
+
+    clf = joblib.load(trained.artefact)
+    texts = ["No chronology on file.", "Next visit Tuesday.", "Supervision is reflective."]
+    stacked = clf.heads.proba(clf.featuriser.transform(texts))
+    np.testing.assert_allclose(clf.predict_proba(texts), stacked, rtol=1e-5, atol=1e-7)
