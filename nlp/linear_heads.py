@@ -10,13 +10,19 @@ shared features, one per base target:
   theme's examples at once, which single-label heads see only a few dozen
   times each ("the chronology is current" vs "out of date").
 
-Each label's probability is a sigmoid of a weighted sum of its base scores
-(its label head, plus its theme and polarity heads when stacked). Those
-weights are fitted on out-of-fold base scores with Platt's smoothed targets,
-so the probabilities are calibrated on text the base heads did not see (as
-``CalibratedClassifierCV(method="sigmoid", ensemble=False)`` does for one
-input). The result is a ``LinearHeads``: one sparse-dense product and a
-small mixing matrix at run time.
+Calibration has two stages, both fitted on out-of-fold base scores (text the
+base heads did not see), with Platt's smoothed targets:
+
+1. each base head's score becomes a calibrated log-odds ``z``;
+2. each label's probability is ``sigmoid(a * z_label + b * log p_theme +
+   c * log p_polarity + d)``. With ``b = c = 1`` the two terms add the log of
+   ``p(theme) * p(polarity)`` to the log-odds, which acts as an "and": a
+   sentence that is clearly about chronologies but reads as good practice
+   cannot become a likely chronology concern on the strength of the theme
+   alone (additive log-odds of the raw scores could, and did).
+
+The result is a ``LinearHeads``: one sparse-dense product and two small
+mixing matrices at run time.
 """
 from __future__ import annotations
 
@@ -62,12 +68,12 @@ class HeadSpec:
 
 @dataclass(frozen=True)
 class BaseTargets:
-    """0/1 targets of the base heads, the rows each may learn from, and which
-    base heads feed each label."""
+    """0/1 targets of the base heads, the rows each may learn from, and the
+    theme and polarity heads of each label."""
 
-    Y: np.ndarray  # (examples, base heads)
+    Y: np.ndarray  # (examples, base heads); the first columns are the label heads
     rows: np.ndarray  # (examples, base heads) bool: row used to fit that head
-    inputs: list[list[int]]  # per label: indices of its base heads
+    joint: list[list[int]]  # per label: its theme and polarity heads (stacked only)
 
 
 def base_targets(Y: np.ndarray, labels: Sequence[str], stacked: bool) -> BaseTargets:
@@ -75,7 +81,7 @@ def base_targets(Y: np.ndarray, labels: Sequence[str], stacked: bool) -> BaseTar
     n = Y.shape[0]
     columns = [Y[:, j] for j in range(len(labels))]
     rows = [np.ones(n, dtype=bool)] * len(labels)
-    inputs = [[j] for j in range(len(labels))]
+    joint: list[list[int]] = [[] for _ in labels]
     if stacked:
         parts = [split_label(label) for label in labels]
         labelled = Y.any(axis=1)
@@ -89,8 +95,8 @@ def base_targets(Y: np.ndarray, labels: Sequence[str], stacked: bool) -> BaseTar
             columns.append(Y[:, [j for j, (_, p) in enumerate(parts) if p == polarity]].max(axis=1))
             rows.append(labelled)
         for j, (theme, polarity) in enumerate(parts):
-            inputs[j] += [theme_at[theme], polarity_at[polarity]]
-    return BaseTargets(np.column_stack(columns).astype(np.int64), np.column_stack(rows), inputs)
+            joint[j] = [theme_at[theme], polarity_at[polarity]]
+    return BaseTargets(np.column_stack(columns).astype(np.int64), np.column_stack(rows), joint)
 
 
 def fit_sigmoid(S: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
@@ -161,15 +167,32 @@ def fit_heads(
         oof[score_rows] = np.asarray(X[score_rows] @ coef) + intercept
     coef, intercept = _fit_all_base(X, targets, w, spec, seed, n_jobs, np.arange(Y.shape[0]))
 
+    base_slope, base_offset = np.zeros(n_base), np.zeros(n_base)
+    for k in range(n_base):
+        rows = targets.rows[:, k]
+        slope, base_offset[k] = _calibrate(oof[rows, k : k + 1], targets.Y[rows, k], w[rows])
+        base_slope[k] = slope[0] if len(slope) else 0.0
+    z = oof * base_slope + base_offset
+
     mix = np.zeros((n_base, len(labels)))
+    joint = np.zeros((n_base, len(labels)))
     offset = np.zeros(len(labels))
-    for j, inputs in enumerate(targets.inputs):
-        y = Y[:, j].astype(np.int64)
-        if y.sum() < 2:  # too few positives to calibrate: the smoothed base rate
-            rate = (float(w[y == 1].sum()) + 1) / (float(w.sum()) + 2)
-            offset[j] = np.log(rate / (1 - rate))
-            continue
-        mix[inputs, j], offset[j] = fit_sigmoid(oof[:, inputs], y, w)
+    for j, joint_heads in enumerate(targets.joint):
+        inputs = np.column_stack([z[:, j], *(log_expit(z[:, k]) for k in joint_heads)])
+        weights_j, offset[j] = _calibrate(inputs, Y[:, j].astype(np.int64), w)
+        if len(weights_j):
+            mix[j, j] = weights_j[0]
+            joint[joint_heads, j] = weights_j[1:]
     return LinearHeads(
-        coef=coef.astype(np.float32), intercept=intercept, mix=mix, offset=offset
+        coef=coef.astype(np.float32), intercept=intercept, base_slope=base_slope,
+        base_offset=base_offset, mix=mix, joint=joint, offset=offset,
     )
+
+
+def _calibrate(S: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
+    """``fit_sigmoid``, or a constant (no weights, smoothed base rate) below two
+    positives or negatives."""
+    if min(int(y.sum()), int(len(y) - y.sum())) < 2:
+        rate = (float(weights[y == 1].sum()) + 1) / (float(weights.sum()) + 2)
+        return np.zeros(0), float(np.log(rate / (1 - rate)))
+    return fit_sigmoid(S, y, weights)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_expit
 from sklearn.base import TransformerMixin
 
 from nlp.static_embeddings import StaticEmbedder
@@ -19,18 +19,27 @@ from nlp.static_embeddings import StaticEmbedder
 
 @dataclass
 class LinearHeads:
-    """Base scores ``X @ coef + intercept`` mixed into calibrated label probabilities."""
+    """Linear base scores, calibrated and mixed into label probabilities.
+
+    ``z = (X @ coef + intercept) * base_slope + base_offset`` are calibrated
+    log-odds of the base heads; a label's log-odds are
+    ``z @ mix + log_sigmoid(z) @ joint + offset`` (see ``nlp/linear_heads.py``).
+    """
 
     coef: np.ndarray  # (features, base heads), float32
     intercept: np.ndarray  # (base heads,)
-    mix: np.ndarray  # (base heads, labels): each label's calibrated weights on its heads
+    base_slope: np.ndarray  # (base heads,)
+    base_offset: np.ndarray  # (base heads,)
+    mix: np.ndarray  # (base heads, labels)
+    joint: np.ndarray  # (base heads, labels)
     offset: np.ndarray  # (labels,)
 
     def scores(self, X: object) -> np.ndarray:
         return np.asarray(X @ self.coef, dtype=np.float64) + self.intercept
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
-        return expit(scores @ self.mix + self.offset)
+        z = scores * self.base_slope + self.base_offset
+        return expit(z @ self.mix + log_expit(z) @ self.joint + self.offset)
 
     def proba(self, X: object) -> np.ndarray:
         return self.proba_from_scores(self.scores(X))

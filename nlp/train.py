@@ -49,10 +49,10 @@ ARTEFACT_FILE = "theme_classifier.joblib"
 CARD_FILE = "model_card.json"
 #: the quick check run by the test suite: this candidate, 3-fold cross-validated on
 #: the project's training data at threshold 0.5, must reach this micro-F1
-#: (measured 0.63 when the floor was set, November 2026, 5,890 examples)
+#: (measured 0.682 when the floor was set, November 2026, 6,068 examples)
 CV_CHECK_CANDIDATE = "words+logreg+stacked"
 CV_CHECK_FOLDS = 3
-CV_MICRO_F1_FLOOR = 0.55
+CV_MICRO_F1_FLOOR = 0.62
 #: weakly labelled sentences are kept only if they lift held-out micro-F1 by this much
 WEAK_MIN_GAIN = 0.005
 

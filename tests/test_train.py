@@ -136,11 +136,12 @@ def test_stacked_targets_add_theme_and_polarity_heads() -> None:
     labels = ["chronology:concern", "chronology:strength", "drift_delay:concern"]
     Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
     flat = base_targets(Y, labels, stacked=False)
-    assert flat.Y.shape == (4, 3) and flat.inputs == [[0], [1], [2]]
+    assert flat.Y.shape == (4, 3) and flat.joint == [[], [], []]
     stacked = base_targets(Y, labels, stacked=True)
-    chronology = stacked.inputs[0][1]
-    concern, strength = stacked.inputs[0][2], stacked.inputs[1][2]
-    assert stacked.inputs[1][1] == chronology  # both polarities share the theme head
+    assert stacked.Y[:, :3].tolist() == Y.tolist()  # label heads come first
+    chronology, concern = stacked.joint[0]
+    strength = stacked.joint[1][1]
+    assert stacked.joint[1][0] == chronology  # both polarities share the theme head
     assert stacked.Y[:, chronology].tolist() == [1, 1, 0, 0]
     assert stacked.Y[:, concern].tolist() == [1, 0, 1, 0]
     assert stacked.Y[:, strength].tolist() == [0, 1, 0, 0]
@@ -279,3 +280,21 @@ def test_block_scoring_equals_scoring_the_stacked_features(trained) -> None:  # 
     texts = ["No chronology on file.", "Next visit Tuesday.", "Supervision is reflective."]
     stacked = clf.heads.proba(clf.featuriser.transform(texts))
     np.testing.assert_allclose(clf.predict_proba(texts), stacked, rtol=1e-5, atol=1e-7)
+
+
+def test_joint_weights_put_the_log_of_theme_times_polarity_into_the_log_odds() -> None:
+    from scipy.special import expit
+
+    from nlp.sentence_classifier import LinearHeads
+
+    # base heads: 0 = the label, 1 = its theme, 2 = its polarity
+    heads = LinearHeads(
+        coef=np.eye(3, dtype=np.float32), intercept=np.zeros(3), base_slope=np.ones(3),
+        base_offset=np.zeros(3), mix=np.zeros((3, 1)), joint=np.array([[0.0], [1.0], [1.0]]),
+        offset=np.zeros(1),
+    )
+    X = np.array([[0.0, 3.0, -2.0], [0.0, 3.0, 2.0], [0.0, -2.0, 3.0]])
+    both = expit(X[:, 1]) * expit(X[:, 2])
+    np.testing.assert_allclose(heads.proba(X)[:, 0], both / (1 + both))  # sigmoid(log(both))
+    assert heads.proba(X)[0, 0] < 0.15  # on theme, wrong polarity: unlikely
+    assert heads.proba(X)[2, 0] < 0.15  # right polarity, another theme: unlikely
