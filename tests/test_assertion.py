@@ -560,34 +560,35 @@ C, F, H, R = 0.8, FLIP_FACTOR, HEDGE_FACTOR, RESOLVED_FACTOR
 
 
 @pytest.mark.parametrize(
-    ("p", "mods", "rule_themes", "expected"),
+    ("p", "mods", "rule_decided", "expected"),
     [
-        (proposal("concern"), set(), {"chronology"}, [("concern", C)]),
-        (proposal("strength"), set(), {"chronology"}, [("strength", C)]),
-        (proposal("absence"), set(), {"chronology"}, []),
-        (proposal("concern"), {"negation"}, {"chronology"}, [("strength", C * F)]),
-        (proposal("strength"), {"negation"}, {"chronology"}, [("concern", C * F)]),
-        (proposal("concern", negated="drop"), {"negation"}, {"chronology"}, []),
-        (proposal("absence"), {"negation"}, {"chronology"}, [("concern", C)]),
-        (proposal("strength"), {"hypothetical"}, {"chronology"}, []),
-        (proposal("concern"), {"hypothetical", "negation"}, {"chronology"}, []),
-        (proposal("strength"), {"recommendation"}, {"chronology"}, [("concern", C)]),
-        (proposal("absence"), {"recommendation"}, {"chronology"}, [("concern", C)]),
+        (proposal("concern"), set(), {("chronology", "strength")}, [("concern", C)]),
+        (proposal("strength"), set(), {("chronology", "strength")}, [("strength", C)]),
+        (proposal("absence"), set(), {("chronology", "strength")}, []),
+        (proposal("concern"), {"negation"}, {("chronology", "strength")}, [("strength", C * F)]),
+        (proposal("strength"), {"negation"}, {("chronology", "strength")}, [("concern", C * F)]),
+        (proposal("concern", negated="drop"), {"negation"}, {("chronology", "strength")}, []),
+        (proposal("absence"), {"negation"}, {("chronology", "strength")}, [("concern", C)]),
+        (proposal("strength"), {"hypothetical"}, {("chronology", "strength")}, []),
+        (proposal("concern"), {"hypothetical", "negation"}, {("chronology", "strength")}, []),
+        (proposal("strength"), {"recommendation"}, {("chronology", "strength")}, [("concern", C)]),
+        (proposal("absence"), {"recommendation"}, {("chronology", "strength")}, [("concern", C)]),
         (
             proposal("strength"),
             {"recommendation", "hypothetical"},
-            {"chronology"},
+            {("chronology", "strength")},
             [("concern", C)],
         ),
-        (proposal("concern"), {"resolved"}, {"chronology"}, [("concern", C), ("strength", C * R)]),
-        (proposal("strength"), {"resolved"}, {"chronology"}, [("strength", C)]),
-        (proposal("concern"), {"hedge"}, {"chronology"}, [("concern", C * H)]),
-        (proposal("strength"), {"hedge", "negation"}, {"chronology"}, [("concern", C * H * F)]),
+        (proposal("concern"), {"resolved"}, {("chronology", "strength")}, [("concern", C), ("strength", C * R)]),
+        (proposal("strength"), {"resolved"}, {("chronology", "strength")}, [("strength", C)]),
+        (proposal("concern"), {"hedge"}, {("chronology", "strength")}, [("concern", C * H)]),
+        (proposal("strength"), {"hedge", "negation"}, {("chronology", "strength")}, [("concern", C * H * F)]),
         # the classifier's whole-sentence proposals
         (proposal("strength", "model"), set(), set(), [("strength", C)]),
         (proposal("strength", "model"), {"negation"}, set(), []),
-        (proposal("strength", "model"), {"negation"}, {"chronology"}, [("strength", C)]),
-        (proposal("concern", "model"), {"hypothetical"}, {"chronology"}, []),
+        (proposal("strength", "model"), {"negation"}, {("chronology", "strength")}, [("strength", C)]),
+        (proposal("concern", "model"), {"negation"}, {("chronology", "strength")}, []),
+        (proposal("concern", "model"), {"hypothetical"}, {("chronology", "strength")}, []),
         (proposal("strength", "model"), {"recommendation"}, set(), [("concern", C)]),
     ],
 )
@@ -595,11 +596,11 @@ def test_decision_table(
     rules_analyser: Analyser,
     p: Proposal,
     mods: set[str],
-    rule_themes: set[str],
+    rule_decided: set[tuple[str, str]],
     expected: list[tuple[str, float]],
 ) -> None:
     assertion: Assertion = rules_analyser.nlp.get_pipe("caselens_assertion")
-    outcomes = assertion.decide(p, mods, rule_themes)
+    outcomes = assertion.decide(p, mods, rule_decided)
     assert [(polarity, pytest.approx(conf)) for polarity, conf, _ in outcomes] == expected
     assert all(tags == tuple(sorted(mods)) for _, _, tags in outcomes)
 

@@ -152,12 +152,19 @@ class Assertion:
             t.category for t in sentence_triggers if self._reaches(doc, t, p)
         }
 
-    def decide(self, p: Proposal, mods: set[str], rule_themes: set[str]) -> list[tuple[str, float, tuple[str, ...]]]:
-        """(polarity, confidence, assertion tags) outcomes for one proposal."""
+    def decide(
+        self, p: Proposal, mods: set[str], rule_decided: set[tuple[str, str]]
+    ) -> list[tuple[str, float, tuple[str, ...]]]:
+        """(polarity, confidence, assertion tags) outcomes for one proposal.
+
+        ``rule_decided`` holds the (theme, polarity) pairs the rules decided in
+        the same sentence; in a negated sentence a model proposal stands only
+        where the rules reached the same decision.
+        """
         conf = p.confidence * (HEDGE_FACTOR if "hedge" in mods else 1.0)
         tags = tuple(sorted(mods))
         if p.detector != "rules":
-            if "hypothetical" in mods or ("negation" in mods and p.theme not in rule_themes):
+            if "hypothetical" in mods or ("negation" in mods and (p.theme, p.kind) not in rule_decided):
                 return []
             if "recommendation" in mods:
                 return [("concern", conf, tags)]
@@ -192,14 +199,17 @@ class Assertion:
         for sent_start, props in by_sentence.items():
             sent_end = props[0].sent_end
             in_sentence = [t for t in triggers if t.start >= sent_start and t.end <= sent_end]
-            rule_themes = {p.theme for p in props if p.detector == "rules"}
             # an absence cue speaks only when no concern or strength cue of its theme does
             voiced = {p.theme for p in props if p.detector == "rules" and p.kind != "absence"}
-            for p in props:
+            rule_decided: set[tuple[str, str]] = set()
+            # rule proposals first, so that model proposals can be checked against them
+            for p in sorted(props, key=lambda p: p.detector != "rules"):
                 if p.kind == "absence" and p.theme in voiced:
                     continue
                 mods = self.modifiers(doc, p, in_sentence)
-                for polarity, conf, tags in self.decide(p, mods, rule_themes):
+                for polarity, conf, tags in self.decide(p, mods, rule_decided):
+                    if p.detector == "rules":
+                        rule_decided.add((p.theme, polarity))
                     key = (sent_start, p.theme, polarity)
                     known = best.get(key)
                     detectors = {p.detector} | (set(known.detectors) if known else set())
