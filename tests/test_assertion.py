@@ -494,9 +494,6 @@ TRICKY_GAPS: dict[str, str] = {
     "The assessment does not explore the impact of the child's dual heritage.": (
         "goes to assessment_quality instead of diversity"
     ),
-    "The social worker used a words-and-pictures explanation to help the children understand the safety plan.": (
-        "hyphenated 'words-and-pictures' is not matched"
-    ),
     "The plan reflects the family's faith and the child's first language.": (
         "'plan reflects ... faith / language' is not a diversity cue"
     ),
