@@ -140,15 +140,6 @@ def _expand(items: Sequence[object], normalise: Normaliser) -> list[list[TokenSp
         elif isinstance(item, _Group):
             alts = [seq for phrase in item.phrases for seq in _expand(phrase, normalise)]
             choices.append(_merge_single_words(alts) + ([[]] if item.optional else []))
-        elif isinstance(item, _Group):
-            alts = [seq for phrase in item.phrases for seq in _expand(phrase, normalise)]
-            merged = _merge_single_words(alts)
-            if merged is not None:
-                if item.optional:
-                    merged["OP"] = "?"
-                choices.append([[merged]])
-            else:
-                choices.append(alts + ([[]] if item.optional else []))
     expanded: list[list[TokenSpec]] = []
     for combo in itertools.product(*choices):
         expanded.append([spec for part in combo for spec in part])

@@ -21,7 +21,7 @@ of the same theme agrees, and recommendations turn them into the concern.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -221,11 +221,7 @@ class Assertion:
                             cue_from.cue, tags,
                         )
                     else:
-                        best[key] = Decision(
-                            known.theme, known.polarity, known.confidence, tuple(sorted(detectors)),
-                            known.start, known.end, known.sent_start, known.sent_end,
-                            known.cue, known.assertion,
-                        )
+                        best[key] = replace(known, detectors=tuple(sorted(detectors)))
         decided = {(d.sent_start, d.theme) for d in best.values()}
         doc._.decisions = sorted(
             (
