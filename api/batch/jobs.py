@@ -14,8 +14,8 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -26,6 +26,8 @@ from api.settings import ServiceSettings
 from api.storage.documents import store_analyses
 from api.storage.models import Analysis, BatchItem, BatchJob
 from nlp.errors import InputError
+
+T = TypeVar("T")
 
 log = logging.getLogger("caselens.batch")
 
@@ -115,25 +117,45 @@ def _item(job_id: str, row: InputRow) -> BatchItem:
     )
 
 
-def _pending_rows(
-    sessions: sessionmaker[Session], job_id: str, page: int
-) -> Iterator[InputRow]:
-    """Pending items as rows, read page by page (items leave ``pending`` as they are done)."""
+def _pages(
+    sessions: sessionmaker[Session],
+    job_id: str,
+    pending: bool,
+    page: int,
+    convert: Callable[[Session, Sequence[BatchItem]], list[T]],
+) -> Iterator[list[T]]:
+    """A job's pending (or finished) items in row order, a page at a time.
+
+    ``convert`` turns each page into plain values while its session is open;
+    the session is closed before the page is handed on, so no transaction
+    stays open while the caller works.
+    """
+    status = BatchItem.status == "pending" if pending else BatchItem.status != "pending"
     last_row = 0
     while True:
         with sessions() as session:
             items = session.scalars(
                 select(BatchItem)
-                .where(BatchItem.batch_id == job_id, BatchItem.status == "pending",
-                       BatchItem.row > last_row)
+                .where(BatchItem.batch_id == job_id, status, BatchItem.row > last_row)
                 .order_by(BatchItem.row)
                 .limit(page)
             ).all()
-        if not items:
-            return
-        for item in items:
-            yield InputRow(item.row, dict(item.record or {}))
+            if not items:
+                return
+            values = convert(session, items)
+        yield values
         last_row = items[-1].row
+
+
+def _pending_rows(
+    sessions: sessionmaker[Session], job_id: str, page: int
+) -> Iterator[InputRow]:
+    """Pending items as rows, read page by page (items leave ``pending`` as they are done)."""
+    for rows in _pages(
+        sessions, job_id, True, page,
+        lambda _, items: [InputRow(i.row, dict(i.record or {})) for i in items],
+    ):
+        yield from rows
 
 
 def _store_chunk(
@@ -284,35 +306,28 @@ def result_lines(
     """The job's results, one line per finished row in row order (CSV: header first)."""
     if fmt == "csv":
         yield csv_header()
-    last_row = 0
-    while True:
-        with sessions() as session:
-            items = session.scalars(
-                select(BatchItem)
-                .where(BatchItem.batch_id == job_id, BatchItem.status != "pending",
-                       BatchItem.row > last_row)
-                .order_by(BatchItem.row)
-                .limit(page)
-            ).all()
-            if not items:
-                return
-            analyses = {
-                a.id: a
-                for a in session.scalars(
-                    select(Analysis)
-                    .where(Analysis.id.in_([i.analysis_id for i in items if i.analysis_id]))
-                    .options(selectinload(Analysis.tags))
-                )
-            }
-            lines = []
-            for item in items:
-                analysis = analyses.get(item.analysis_id) if item.analysis_id else None
-                lines.append(format_line(
-                    result_row(item.row, item.record or {}, _as_dict(analysis), item.error),
-                    fmt,
-                ))
-        yield "".join(lines)
-        last_row = items[-1].row
+
+    def lines(session: Session, items: Sequence[BatchItem]) -> list[str]:
+        analyses = {
+            a.id: a
+            for a in session.scalars(
+                select(Analysis)
+                .where(Analysis.id.in_([i.analysis_id for i in items if i.analysis_id]))
+                .options(selectinload(Analysis.tags))
+            )
+        }
+        return [
+            format_line(
+                result_row(item.row, item.record or {},
+                           _as_dict(analyses.get(item.analysis_id) if item.analysis_id else None),
+                           item.error),
+                fmt,
+            )
+            for item in items
+        ]
+
+    for page_lines in _pages(sessions, job_id, False, page, lines):
+        yield "".join(page_lines)
 
 
 def _as_dict(analysis: Analysis | None) -> dict[str, Any] | None:
