@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, NoReturn, Optional
 
 import typer
@@ -14,9 +13,9 @@ from rich.table import Table
 import nlp
 from nlp.codebook import get_codebook
 from nlp.errors import CaselensError
-from nlp.evaluate import evaluate as run_evaluation
+from nlp.evaluate import evaluate as run_evaluation, predictor
 from nlp.baseline import KeywordBaseline
-from nlp.pipeline import DETECTOR_CHOICES, Analyser, get_analyser
+from nlp.pipeline import DETECTOR_CHOICES, get_analyser
 from nlp.records import read_gold, read_text_file
 
 app = typer.Typer(
@@ -141,14 +140,14 @@ def evaluate(
     try:
         records = list(read_gold(gold))
         analyser = get_analyser(detectors or None)
-        report = run_evaluation(records, _predictor(analyser))
+        report = run_evaluation(records, predictor(analyser))
         runs: dict[str, dict[str, Any]] = {}
         if compare:
             for choice in DETECTOR_CHOICES:
                 if choice == analyser.detectors:
                     runs[choice] = report.to_dict(0)
                 elif choice in ("rules", "all") or get_analyser("all").classifier is not None:
-                    runs[choice] = run_evaluation(records, _predictor(get_analyser(choice))).to_dict(0)
+                    runs[choice] = run_evaluation(records, predictor(get_analyser(choice))).to_dict(0)
         if baseline == "keyword":
             keyword = KeywordBaseline(analyser.codebook)
             runs["keyword"] = run_evaluation(records, lambda r: keyword.analyse(r["text"])).to_dict(0)
@@ -161,10 +160,6 @@ def evaluate(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     print_report(summary, f"{gold} ({summary['documents']} documents, detectors: {analyser.detectors})")
-
-
-def _predictor(analyser: Analyser) -> Callable[[dict[str, Any]], nlp.Analysis]:
-    return lambda r: analyser.analyse(r["text"], **{k: v for k, v in r.items() if k != "text"})
 
 
 def print_report(summary: dict[str, Any], title: str) -> None:

@@ -19,6 +19,10 @@ def train_command(
         None, "--data", help="Training JSONL file(s); default: data_samples/train/*.jsonl "
         "plus data_samples/sample_corpus.jsonl and tricky_sentences.jsonl when present.",
     ),
+    heldout_docs: list[Path] = typer.Option(
+        None, "--heldout-docs", help="Gold JSONL file(s) of whole recordings, never trained on, "
+        "for the fused thresholds; default: data_samples/heldout/*.jsonl.",
+    ),
     out: Path = typer.Option(
         None, "--out", help="Folder to write the artefact and card to; default: the admin "
         "setting CASELENS_MODEL_DIR, else the package's models/.",
@@ -56,6 +60,7 @@ def train_command(
             seed=seed,
             candidates=chosen,
             weak_examples=_weak_source(weak_corpus, weak_reports, weak_weight) if weak_corpus else None,
+            heldout_documents=heldout_docs or None,
             cv_folds=cv_folds,
             limit=limit,
             n_jobs=jobs,
@@ -71,6 +76,11 @@ def train_command(
         f"macro-F1 {metrics['macro']['f1']}; {result.card['training_seconds']} s; "
         f"card {result.card_path}"
     )
+    for detectors, row in (result.card["fusion"].get("heldout_documents") or {}).items():
+        typer.echo(
+            f"held-out recordings, detectors {detectors}: micro P {row['micro_precision']} "
+            f"R {row['micro_recall']} F1 {row['micro_f1']}, macro-F1 {row['macro_f1']}"
+        )
 
 
 def _weak_source(folder: Path, reports: int, weight: float) -> WeakSource:

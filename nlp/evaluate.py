@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nlp.analysis import Analysis
 from nlp.taxonomy import LABELS
 
+if TYPE_CHECKING:
+    from nlp.pipeline import Analyser
+
 Predictor = Callable[[Mapping[str, Any]], Analysis]
+
+
+def predictor(analyser: Analyser) -> Predictor:
+    """Analyse a gold record's text with its metadata, as a client would send them."""
+    return lambda r: analyser.analyse(r["text"], **{k: v for k, v in r.items() if k != "text"})
 
 
 @dataclass

@@ -10,7 +10,11 @@ Steps, all seeded so two runs on the same data write byte-identical artefacts:
 4. choose a threshold per label on the held-out split;
 5. refit the chosen configuration on all examples and write the artefact and
    its card (data hash, label counts, held-out metrics, thresholds, versions,
-   SHA-256).
+   SHA-256);
+6. with held-out whole recordings (``data_samples/heldout/``, never trained
+   on), set the bar for the model's proposals in the fused pipeline where the
+   document labels are best (``nlp/fusion.py``), rewrite the artefact with
+   those thresholds and record rules, model and fused scores on them.
 """
 from __future__ import annotations
 
@@ -27,10 +31,16 @@ import numpy as np
 import sklearn
 import spacy
 
+from nlp import fusion, model_store
+from nlp.errors import InputError
+from nlp.evaluate import evaluate, predictor
 from nlp.featurisers import build_featuriser, strip_fit_only_state
 from nlp.linear_heads import HeadSpec, fit_heads
 from nlp.model_metrics import apply_thresholds, choose_thresholds, scores
+from nlp.pipeline import Analyser
+from nlp.records import read_gold
 from nlp.sentence_classifier import SentenceClassifier
+from nlp.settings import CoreSettings
 from nlp.static_embeddings import VECTORS_FILE, StaticEmbedder, load_static_embedder
 from nlp.taxonomy import LABELS
 from nlp.training_data import (
@@ -41,6 +51,7 @@ from nlp.training_data import (
     label_matrix,
     load_examples,
     split_heldout,
+    text_key,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +98,11 @@ class TrainResult:
     card_path: Path
     sha256: str
     card: dict[str, object]
+
+
+def default_heldout_documents(data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
+    """Whole recordings kept for choosing the fused thresholds: ``heldout/*.jsonl``."""
+    return sorted((data_dir / "heldout").glob("*.jsonl"))
 
 
 def default_data_paths(data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
@@ -207,6 +223,7 @@ def train(
     candidates: Sequence[Candidate] = CANDIDATES,
     embeddings_dir: Path | None = None,
     weak_examples: WeakSource | None = None,
+    heldout_documents: Sequence[Path] | None = None,
     cv_folds: int = 5,
     limit: int | None = None,
     n_jobs: int = 1,
@@ -217,7 +234,9 @@ def train(
     ``limit`` keeps every k-th example (a quick subset for smoke runs);
     ``weak_examples`` supplies weakly labelled sentences for the
     weak-supervision experiment; ``embeddings_dir`` holds
-    the distilled table (default: ``out_dir``, then the package's models/).
+    the distilled table (default: ``out_dir``, then the package's models/);
+    ``heldout_documents`` are gold files of whole recordings for the fused
+    thresholds (default: ``data_samples/heldout/*.jsonl``; none: skipped).
     """
     started = time.perf_counter()
     out_dir = out_dir or ROOT / "models"
@@ -252,8 +271,7 @@ def train(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     artefact = out_dir / ARTEFACT_FILE
-    joblib.dump(final, artefact, compress=3)
-    sha = _sha256(artefact)
+    sha = _dump(final, artefact)
 
     card = {
         "artefact": ARTEFACT_FILE,
@@ -304,8 +322,80 @@ def train(
     }
     card_path = out_dir / CARD_FILE
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+    documents = default_heldout_documents() if heldout_documents is None else list(heldout_documents)
+    fused, card["fusion"] = _fusion_step(out_dir, documents, examples, thresholds, log)
+    if fused is not None:
+        sha = _dump(replace(final, thresholds=fused), artefact)
+        card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=fused,
+                    sentence_thresholds=thresholds, threshold_rule=FUSED_THRESHOLD_RULE)
+        card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        card["fusion"]["heldout_documents"] = _document_reports(out_dir, documents)
+    card["training_seconds"] = round(time.perf_counter() - started, 1)
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {artefact} ({card['size_bytes'] / 1e6:.1f} MB, sha256 {sha[:12]}…)")
     return TrainResult(artefact, card_path, sha, card)
+
+
+FUSED_THRESHOLD_RULE = (
+    "bar for a model proposal in the fused pipeline, chosen on held-out whole recordings "
+    "(see 'fusion'); the classifier's own per-sentence thresholds are 'sentence_thresholds'"
+)
+
+
+def _dump(clf: SentenceClassifier, artefact: Path) -> str:
+    joblib.dump(clf, artefact, compress=3)
+    return _sha256(artefact)
+
+
+def _analyser(out_dir: Path, detectors: str) -> Analyser:
+    model_store.clear_cache()
+    return Analyser(detectors, CoreSettings(model_dir=out_dir))
+
+
+def _fusion_step(
+    out_dir: Path, documents: Sequence[Path], examples: Sequence[Example],
+    sentence_thresholds: dict[str, float], log: Callable[[str], None],
+) -> tuple[dict[str, float] | None, dict[str, object]]:
+    """Fused thresholds chosen on held-out recordings, or ``None`` when there are none."""
+    records, parts = _heldout_records(documents)
+    if not records:
+        return None, {"tried": False, "reason": "no held-out documents"}
+    trained_on = {text_key(ex.text) for ex in examples}
+    overlap = sum(1 for r in records if text_key(r["text"]) in trained_on)
+    if overlap:
+        raise InputError(f"{overlap} held-out document(s) also appear in the training data",
+                         ", ".join(str(p) for p in documents))
+    analyser = _analyser(out_dir, "all")
+    proposer = analyser.nlp.get_pipe("caselens_classifier")
+    proposer.thresholds = [min(fusion.GRID)] * len(proposer.thresholds)
+    ds = fusion.document_scores(lambda rs: map(predictor(analyser), rs), records, parts)
+    fused, report = fusion.select(ds, sentence_thresholds)
+    log(f"fused thresholds: {report['scheme']} (cross-writer micro-F1 {report['cross_part_micro_f1']})")
+    return fused, {"tried": True, "files": [p.name for p in documents], **report}
+
+
+def _heldout_records(documents: Sequence[Path]) -> tuple[list[dict[str, object]], list[int]]:
+    records: list[dict[str, object]] = []
+    parts: list[int] = []
+    for part, path in enumerate(documents):
+        for record in read_gold(path):
+            records.append(record)
+            parts.append(part)
+    return records, parts
+
+
+def _document_reports(out_dir: Path, documents: Sequence[Path]) -> dict[str, dict[str, float]]:
+    """Rules, model and fused document scores on the held-out recordings, as shipped."""
+    records, _ = _heldout_records(documents)
+    reports: dict[str, dict[str, float]] = {}
+    for detectors in ("rules", "model", "all"):
+        analyser = _analyser(out_dir, detectors)
+        summary = evaluate(records, predictor(analyser)).to_dict(errors=0)
+        reports[detectors] = {k: summary[k] for k in (
+            "micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1")}
+    model_store.clear_cache()
+    return reports
 
 
 def _find_embedder(embeddings_dir: Path | None, out_dir: Path) -> StaticEmbedder | None:

@@ -28,6 +28,7 @@ from nlp.train import (
 from nlp.training_data import Example, data_hash, is_heldout, load_examples, read_jsonl
 
 FIXTURE = Path(__file__).parent / "fixtures" / "train" / "examples.jsonl"
+HELDOUT_DOCS = Path(__file__).parent / "fixtures" / "train" / "heldout_documents.jsonl"
 FAST = tuple(c for c in CANDIDATES if c.name in ("words+logreg", "tfidf+logreg"))
 
 
@@ -166,7 +167,8 @@ def test_thresholds_maximise_heldout_f1_and_keep_default_for_rare_labels() -> No
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     out = tmp_path_factory.mktemp("model")
-    return train([FIXTURE], out, candidates=FAST, cv_folds=0, embeddings_dir=out)
+    return train([FIXTURE], out, candidates=FAST, cv_folds=0, embeddings_dir=out,
+                 heldout_documents=[HELDOUT_DOCS])
 
 
 def test_card_records_data_metrics_versions_and_hash(trained) -> None:  # type: ignore[no-untyped-def]
@@ -187,13 +189,13 @@ def test_training_twice_gives_the_same_artefact_even_in_another_process(
     trained, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     again = train([FIXTURE], tmp_path / "again", candidates=FAST, cv_folds=0,
-                  embeddings_dir=tmp_path)
+                  embeddings_dir=tmp_path, heldout_documents=[HELDOUT_DOCS])
     assert again.sha256 == trained.sha256
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # different set/dict hashing
     run = subprocess.run(
         [sys.executable, "-c", "from api.cli import app; app()", "train", "--data", str(FIXTURE),
          "--out", str(tmp_path / "cli"), "--candidates", ",".join(c.name for c in FAST),
-         "--cv-folds", "0"],
+         "--cv-folds", "0", "--heldout-docs", str(HELDOUT_DOCS)],
         capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent, check=False,
     )
     assert run.returncode == 0, run.stderr
@@ -205,7 +207,8 @@ def test_different_seed_or_data_changes_the_hash(trained, tmp_path: Path) -> Non
     lines = FIXTURE.read_text().splitlines()[:-3]
     smaller = tmp_path / "smaller.jsonl"
     smaller.write_text("\n".join(lines) + "\n")
-    other = train([smaller], tmp_path / "o", candidates=FAST[:1], cv_folds=0, embeddings_dir=tmp_path)
+    other = train([smaller], tmp_path / "o", candidates=FAST[:1], cv_folds=0, embeddings_dir=tmp_path,
+                  heldout_documents=[])
     assert other.sha256 != trained.sha256
     assert other.card["training_data"]["hash"] != trained.card["training_data"]["hash"]
 
@@ -264,7 +267,7 @@ def test_weak_labels_are_tried_and_recorded_in_the_card(tmp_path: Path) -> None:
         assert labelled and all(ex.weight == 1.0 for ex in labelled)
         return noisy, dict.fromkeys(LABELS, 0.7)
 
-    result = train([FIXTURE], tmp_path, candidates=FAST[:1], cv_folds=0,
+    result = train([FIXTURE], tmp_path, candidates=FAST[:1], cv_folds=0, heldout_documents=[],
                    embeddings_dir=tmp_path, weak_examples=source)
     weak = json.loads(result.card_path.read_text())["weak_supervision"]
     assert weak["tried"] is True and weak["sentences"] == 30
@@ -298,3 +301,32 @@ def test_joint_weights_put_the_log_of_theme_times_polarity_into_the_log_odds() -
     np.testing.assert_allclose(heads.proba(X)[:, 0], both / (1 + both))  # sigmoid(log(both))
     assert heads.proba(X)[0, 0] < 0.15  # on theme, wrong polarity: unlikely
     assert heads.proba(X)[2, 0] < 0.15  # right polarity, another theme: unlikely
+
+
+def test_fused_thresholds_are_chosen_on_heldout_documents_and_shipped(trained) -> None:  # type: ignore[no-untyped-def]
+    import joblib
+
+    from nlp.fusion import SCHEMES
+    from nlp.model_store import clear_cache, load_classifier
+
+    card = trained.card
+    fusion = card["fusion"]
+    assert fusion["tried"] and fusion["files"] == [HELDOUT_DOCS.name] and fusion["documents"] == 8
+    assert fusion["scheme"] in SCHEMES and set(fusion["cross_part_micro_f1"]) == set(SCHEMES)
+    assert set(card["sentence_thresholds"]) == set(card["thresholds"]) == set(LABELS)
+    assert joblib.load(trained.artefact).thresholds == card["thresholds"]
+    assert set(fusion["heldout_documents"]) == {"rules", "model", "all"}
+    assert 0.0 <= fusion["heldout_documents"]["all"]["micro_f1"] <= 1.0
+    clear_cache()
+    try:
+        assert load_classifier(trained.artefact.parent).thresholds == card["thresholds"]
+    finally:
+        clear_cache()
+
+
+def test_heldout_documents_that_were_trained_on_are_refused(tmp_path: Path) -> None:
+    first = json.loads(FIXTURE.read_text().splitlines()[0])
+    leaked = _write(tmp_path / "leaked.jsonl", [first])
+    with pytest.raises(InputError, match="also appear in the training data"):
+        train([FIXTURE], tmp_path / "m", candidates=FAST[:1], cv_folds=0, embeddings_dir=tmp_path,
+              heldout_documents=[leaked])
