@@ -1,7 +1,10 @@
 """A real browser (Debian's headless Chromium) signs in, sees the heatmap, clicks a cell and
-reads its evidence sentences.  Screenshots go to ``benchmarks/figures/``."""
+reads its evidence sentences.  Screenshots go to the test's temporary folder, or to
+``$CASELENS_SCREENSHOT_DIR`` when set (the committed ``benchmarks/figures/*.png`` were
+made that way), so a test run leaves the repository as it was."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -17,7 +20,6 @@ from api.security import Role, create_key
 from api.settings import ServiceSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
-FIGURES = Path(__file__).resolve().parents[2] / "benchmarks" / "figures"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -53,11 +55,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     app.state.engine.dispose()
 
 
-def test_sign_in_see_heatmap_and_drill_down(server: tuple[str, str]) -> None:
+def test_sign_in_see_heatmap_and_drill_down(server: tuple[str, str], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     url, token = server
-    FIGURES.mkdir(parents=True, exist_ok=True)
+    figures = Path(os.environ.get("CASELENS_SCREENSHOT_DIR") or tmp_path)
+    figures.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
@@ -70,13 +73,15 @@ def test_sign_in_see_heatmap_and_drill_down(server: tuple[str, str]) -> None:
             assert page.locator("svg.heatmap a.cell").count() == 3 * 10  # 3 concerns × 10 months
             assert page.locator("svg.lines polyline").count() >= 1
             assert page.locator("table.emerging tr.flagged").count() == 1
-            page.screenshot(path=str(FIGURES / "dashboard.png"), full_page=True)
+            page.screenshot(path=str(figures / "dashboard.png"), full_page=True)
 
             page.locator(f'a.cell[data-label="{RISING}"][data-period="2024-09"]').click()
             page.wait_for_selector("td.sentence")
             sentences = page.locator("td.sentence").all_inner_texts()
             assert sentences and all(s.startswith("Sentence about recording") for s in sentences)
             assert page.locator("h1").inner_text().endswith("2024-09")
-            page.screenshot(path=str(FIGURES / "dashboard_evidence.png"), full_page=True)
+            page.screenshot(path=str(figures / "dashboard_evidence.png"), full_page=True)
         finally:
             browser.close()
+    assert all((figures / name).stat().st_size > 10_000
+               for name in ("dashboard.png", "dashboard_evidence.png"))
