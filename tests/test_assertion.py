@@ -267,8 +267,7 @@ SENTENCES = [
     row("family_fact", "Grandmother looks after the children on weekdays."),
     row("family_fact", "The children attend the local primary school."),
     row("family_fact", "Mum told the worker that she has stopped drinking."),
-    gap(
-        "a count of past referrals, stated as a fact, fires the repeated-referral concern",
+    row(
         "family_fact",
         "There were two referrals for neglect in 2020.",
     ),
@@ -401,9 +400,6 @@ TRICKY_GAPS: dict[str, str] = {
     "SW confirms there has been no change of allocated worker since the ICPC.": (
         "'no change of allocated worker' gives the concern; 'since the ICPC' fires drift"
     ),
-    "The assessment does not mention the two previous referrals.": (
-        "no start-again cue for ignored referrals"
-    ),
     "Recording was never more than a day behind the visit.": (
         "'never ... behind' is not read as negation"
     ),
@@ -435,17 +431,11 @@ TRICKY_GAPS: dict[str, str] = {
     "Disclosures like this one should be passed to the front door the same day.": (
         "no thresholds cue for passing a disclosure to the front door"
     ),
-    "Should the placement end, L would need to move out of the county.": (
-        "sentence-initial 'Should' is not read as a hypothetical"
-    ),
     "The child's identity needs are only partially explored.": (
         "'only partially' is not read as a concern"
     ),
     "There are a few examples of well-planned placement moves.": (
         "'well-planned placement moves' is not a cue"
-    ),
-    "Decisions at the front door are largely proportionate.": (
-        "'decisions ... proportionate' is not a cue"
     ),
     "The purpose of visits is not always clear.": "'purpose ... not always clear' is not a cue",
     "Life story work is of variable quality.": "'variable quality' is not read as a concern",
@@ -466,9 +456,6 @@ TRICKY_GAPS: dict[str, str] = {
     ),
     "After three breakdowns last year, the placement has now been stable for nine months.": (
         "the earlier breakdowns are not read as a concern"
-    ),
-    "The worker has now analysed the family's earlier referrals.": (
-        "'analysed the earlier referrals' is not a cue"
     ),
     "Mum's account is now checked against school attendance data.": (
         "'account ... checked against' is not a cue"

@@ -90,6 +90,8 @@ class Assertion:
                 for window, patterns in by_window.items():
                     add((category, direction, window), patterns)
         add(("pseudo", "", 0), rules["pseudo"])
+        #: a sentence that opens with "Should" is a condition ("Should the placement end, ...")
+        self.inversion_window = int(rules["categories"]["hypothetical"]["window"])
         #: boundary notes: theme -> themes that take a shared sentence instead
         self.yields_to: dict[str, frozenset[str]] = {
             t.id: frozenset(t.yields_to) for t in (codebook.themes if codebook else []) if t.yields_to
@@ -106,10 +108,15 @@ class Assertion:
     def triggers(self, doc: Doc) -> list[Trigger]:
         found: list[Trigger] = []
         pseudo: list[tuple[int, int]] = []
-        for key, start, end in self.index.find(doc, sentence_bounds(doc)):
+        bounds = sentence_bounds(doc)
+        starts = {start for start, _ in bounds}
+        for key, start, end in self.index.find(doc, bounds):
             category, direction, window = self._keys[key]
             if category == "pseudo":
                 pseudo.append((start, end))
+            elif category == "recommendation" and start in starts and doc[start].norm_ == "should":
+                # inverted conditional: "Should the placement end, L would move" recommends nothing
+                found.append(Trigger("hypothetical", "forward", start, end, self.inversion_window))
             else:
                 found.append(Trigger(category, direction, start, end, window))
         if pseudo:
