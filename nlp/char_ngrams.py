@@ -3,8 +3,9 @@
 Equivalent in spirit to ``TfidfVectorizer(analyzer="char_wb")`` (n-grams
 inside space-padded words), but the n-gram feature ids of each distinct word
 are computed once and cached, so transforming text costs one dictionary
-look-up per word instead of one per n-gram. That keeps the classifier fast
-enough to run on every sentence of a large batch.
+look-up per word instead of one per n-gram, and counting, weighting and
+normalising are done for the whole batch at once with numpy. That keeps the
+classifier fast enough to run on every sentence of a large batch.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 _WORD = re.compile(r"\w+")
 _CACHE_LIMIT = 200_000
@@ -54,40 +55,47 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         self.vocabulary_ = {g: i for i, g in enumerate(kept)}
         counts = np.array([df[g] for g in kept], dtype=np.float64)
         self.idf_ = (np.log((1 + n_docs) / (1 + counts)) + 1).astype(np.float32)
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[str, tuple[int, ...]] = {}
         return self
 
-    def _ids(self, word: str) -> np.ndarray:
+    def _ids(self, word: str) -> tuple[int, ...]:
         cache = self.__dict__.setdefault("_cache", {})
         ids = cache.get(word)
         if ids is None:
             low, high = self.ngram_range
             vocab = self.vocabulary_
-            ids = np.fromiter(
-                (vocab[g] for g in word_ngrams(word, low, high) if g in vocab), dtype=np.int64
-            )
+            ids = tuple(vocab[g] for g in word_ngrams(word, low, high) if g in vocab)
             if len(cache) < _CACHE_LIMIT:
                 cache[word] = ids
         return ids
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
-        pieces: list[np.ndarray] = []
+        indices: list[int] = []
         indptr = [0]
-        total = 0
+        ids = self._ids
         for text in X:
             for word in _words(text):
-                ids = self._ids(word)
-                pieces.append(ids)
-                total += len(ids)
-            indptr.append(total)
-        indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-        tfidf = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), indices, np.asarray(indptr, dtype=np.int64)),
-            shape=(len(indptr) - 1, len(self.vocabulary_)),
-        )
-        tfidf.sum_duplicates()
-        tfidf.data = (1 + np.log(tfidf.data)) * self.idf_[tfidf.indices]
-        return normalize(tfidf, copy=False)
+                indices.extend(ids(word))
+            indptr.append(len(indices))
+        return self._weigh(np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64))
+
+    def _weigh(self, indices: np.ndarray, indptr: np.ndarray) -> sp.csr_matrix:
+        """Sublinear TF-IDF, rows L2-normalised, from the n-gram ids of each row.
+
+        The ids of a row are counted and put in ascending order in one pass over
+        the whole batch (``np.unique`` on row-major keys), which gives the same
+        canonical matrix as building it with duplicates and summing them.
+        """
+        n_rows, width = len(indptr) - 1, len(self.vocabulary_)
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(indptr))
+        keys, counts = np.unique(rows * width + indices, return_counts=True)
+        kept_rows, columns = np.divmod(keys, width)
+        row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(kept_rows, minlength=n_rows), out=row_ptr[1:])
+        data = (1 + np.log(counts.astype(np.float32))) * self.idf_[columns]
+        tfidf = sp.csr_matrix((data, columns, row_ptr), shape=(n_rows, width))
+        inplace_csr_row_normalize_l2(tfidf)
+        return tfidf
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(list(self.vocabulary_), dtype=object)

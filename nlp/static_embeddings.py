@@ -8,7 +8,8 @@ BERT uncased tokeniser (lower-case, strip accents, split punctuation, greedy
 longest-match WordPiece) so nothing beyond numpy/scipy is needed.
 
 Token ids of each distinct word are cached, so the cost per word after the
-first sighting is one dictionary look-up.
+first sighting is one dictionary look-up; only the table rows a batch uses are
+read.
 
 A pickled ``StaticEmbedder`` leaves the ~15 MB table out (it ships once, as
 ``models/static_embeddings.npy``) and keeps its SHA-256; ``attach`` puts a
@@ -108,26 +109,50 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
                 cache[word] = ids
         return ids
 
-    def token_counts(self, sentences: Iterable[str]) -> sp.csr_matrix:
-        """A (sentences, vocabulary) matrix of WordPiece token counts."""
+    def _token_ids(self, sentences: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """WordPiece ids of every sentence, concatenated, and each sentence's start."""
         indptr = [0]
         indices: list[int] = []
+        word_ids = self._word_ids
         for sentence in sentences:
             for word in _WORD_OR_PUNCT.findall(_normalise(sentence)):
-                indices.extend(self._word_ids(word))
+                indices.extend(word_ids(word))
             indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float32)
-        counts = sp.csr_matrix(
-            (data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-            shape=(len(indptr) - 1, len(self.tokens)),
-        )
-        counts.sum_duplicates()
-        return counts
+        return np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
+
+    def _counted(self, sentences: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token counts in canonical CSR order: (counts, token ids, row pointers).
+
+        Each row's distinct ids come out in ascending order (``np.unique`` on
+        row-major keys over the whole batch).
+        """
+        indices, indptr = self._token_ids(sentences)
+        n_rows, width = len(indptr) - 1, len(self.tokens)
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(indptr))
+        keys, counts = np.unique(rows * width + indices, return_counts=True)
+        kept_rows, columns = np.divmod(keys, width)
+        row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(kept_rows, minlength=n_rows), out=row_ptr[1:])
+        return counts.astype(np.float32), columns, row_ptr
+
+    def token_counts(self, sentences: Iterable[str]) -> sp.csr_matrix:
+        """A (sentences, vocabulary) matrix of WordPiece token counts."""
+        counts, columns, row_ptr = self._counted(sentences)
+        return sp.csr_matrix((counts, columns, row_ptr), shape=(len(row_ptr) - 1, len(self.tokens)))
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
         if self.vectors is None:
             raise ValueError("the embedding table has not been attached")
-        summed = np.asarray(self.token_counts(X) @ self.vectors, dtype=np.float32)
+        counts, columns, row_ptr = self._counted(X)
+        # Only the rows of the table that occur are converted to float32 and
+        # multiplied; multiplying by the whole (float16) table would convert all
+        # of it on every call. The used ids are renumbered in the same order,
+        # so each sum adds the same terms in the same order as with the whole
+        # table, and the result is the same bit for bit.
+        used, compact = np.unique(columns, return_inverse=True)
+        counts_used = sp.csr_matrix((counts, compact, row_ptr), shape=(len(row_ptr) - 1, len(used)))
+        rows = np.asarray(self.vectors[used], dtype=np.result_type(counts.dtype, self.vectors.dtype))
+        summed = np.asarray(counts_used @ rows, dtype=np.float32)
         norms = np.linalg.norm(summed, axis=1, keepdims=True)
         return summed / np.maximum(norms, 1e-12)
 

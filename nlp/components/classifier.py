@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -42,19 +43,22 @@ class ClassifierProposer:
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         docs = iter(docs)
         while batch := list(islice(docs, batch_size)):
-            spans = [(i, s.start, s.end) for i, d in enumerate(batch) for s in d.sents if s.text.strip()]
+            spans = [(i, s.start, s.end, s.text) for i, d in enumerate(batch) for s in d.sents]
+            spans = [span for span in spans if span[3].strip()]
             if spans:
-                texts = [batch[i][a:b].text for i, a, b in spans]
-                probs = self.classifier.predict_proba(texts)
-                for (i, start, end), row in zip(spans, probs):
-                    found = [
-                        Proposal(theme, polarity, start, end, start, end, "model", float(p))
-                        for (theme, polarity), p, t in zip(self.labels, row, self.thresholds)
-                        if p >= t
-                    ]
-                    if found:
-                        doc = batch[i]
-                        doc._.proposals = (doc._.proposals or []) + found
+                probs = self.classifier.predict_proba([text for *_, text in spans])
+                cut = np.asarray(self.thresholds, dtype=np.float64)  # callers may change them
+                found: dict[int, list[Proposal]] = {}
+                # np.nonzero is row-major: sentence by sentence, labels in column order
+                for r, j in zip(*(a.tolist() for a in np.nonzero(probs >= cut))):
+                    _, start, end, _ = spans[r]
+                    theme, polarity = self.labels[j]
+                    found.setdefault(r, []).append(
+                        Proposal(theme, polarity, start, end, start, end, "model", float(probs[r, j]))
+                    )
+                for r, proposals in found.items():
+                    doc = batch[spans[r][0]]
+                    doc._.proposals = (doc._.proposals or []) + proposals
             yield from batch
 
 
