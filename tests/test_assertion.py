@@ -73,8 +73,7 @@ SENTENCES = [
         "There have been no placement moves in the last two years.",
         "placement_stability:strength",
     ),
-    gap(
-        "'no change of social worker' is read as a change of worker, plus a stray drift cue on 'since'",
+    row(
         "negation_flip",
         "Jay has had no change of social worker since 2022.",
         "worker_changes:strength",
@@ -84,8 +83,7 @@ SENTENCES = [
         "There is no evidence that the plan has been reviewed.",
         "care_planning:concern",
     ),
-    gap(
-        "a double negative ('did not accept ... without checking') keeps the concern as well",
+    row(
         "negation_flip",
         "The worker did not accept Dad's account without checking it with the police.",
         "over_optimism:strength",
@@ -164,8 +162,7 @@ SENTENCES = [
         "A chronology needs to be completed.",
         "chronology:concern",
     ),
-    gap(
-        "as above: 'to be updated' inside 'chronology ... updated' is not read as a recommendation",
+    row(
         "recommendation",
         "Chronology to be updated.",
         "chronology:concern",
@@ -180,8 +177,7 @@ SENTENCES = [
         "The worker needs to see Liam on his own at the next visit.",
         "voice_of_child:concern",
     ),
-    gap(
-        "'are to be explored' is not read as a recommendation; the strength cue stands",
+    row(
         "recommendation",
         "Recommendation: the child's identity needs are to be explored.",
         "diversity:concern",
@@ -240,15 +236,13 @@ SENTENCES = [
         "drift_delay:strength",
     ),
     row("improvement", "Noah is now seen alone at every visit.", "voice_of_child:strength"),
-    gap(
-        "'the new worker' fires a worker-change concern",
+    row(
         "improvement",
         "The chronology was out of date until the new worker updated it in June.",
         "chronology:concern",
         "chronology:strength",
     ),
-    gap(
-        "'a contingency plan has now been added' finds no strength cue",
+    row(
         "improvement",
         "A contingency plan has now been added to the child's plan.",
         "care_planning:strength",
@@ -331,8 +325,7 @@ SENTENCES = [
         "care_planning:concern",
         "drift_delay:concern",
     ),
-    gap(
-        "an unexplored identity in an assessment goes to assessment_quality instead of diversity",
+    row(
         "boundary",
         "The assessment does not consider the child's ethnicity or religion.",
         "diversity:concern",
@@ -342,14 +335,12 @@ SENTENCES = [
         "A contingency plan will be written at the next review.",
         "care_planning:concern",
     ),
-    gap(
-        "referrals 'closed without reference to the earlier ones' is not a start-again cue",
+    row(
         "boundary",
         "Referrals in 2019, 2021 and 2023 were each assessed and closed without reference to the earlier ones.",
         "start_again:concern",
     ),
-    gap(
-        "the worker analysing the cycle gives only the concern, not the strength",
+    row(
         "boundary",
         "The current worker has analysed the repeated cycle of referral, assessment and closure since 2018.",
         "start_again:concern",
@@ -397,50 +388,15 @@ def test_sentence_labels(rules_analyser: Analyser, text: str, expected: list[str
 
 #: rows of data_samples/tricky_sentences.jsonl the rules get wrong today, with what goes wrong
 TRICKY_GAPS: dict[str, str] = {
-    "SW confirms there has been no change of allocated worker since the ICPC.": (
-        "'no change of allocated worker' gives the concern; 'since the ICPC' fires drift"
-    ),
     "Recording was never more than a day behind the visit.": (
         "'never ... behind' is not read as negation"
     ),
     "The case recording was not repetitive.": "a negated 'repetitive' still gives the concern",
-    "The placement is not an unregulated setting.": (
-        "negated 'unregulated' flips to a strength instead of dropping"
-    ),
-    "K was not placed out of area.": (
-        "negated 'out of area' flips to a strength instead of dropping"
-    ),
     "The core group was not held at school this time but at the family hub.": (
         "'core group was not held' gives a multi-agency concern"
     ),
     "Supervision was not held in person this month but by video.": (
         "'supervision was not held' gives the concern"
-    ),
-    "The IRO should record her views between reviews so that her oversight is visible on file.": (
-        "'record' gives recording; the IRO footprint is missed"
-    ),
-    "The plan should set out what will be different for the child, not just what the parents must do.": (
-        "no care-planning cue for outcomes against parents' tasks"
-    ),
-    "A joint handover visit should take place before the case transfers to the leaving care team.": (
-        "the recommendation does not reach the handover strength cue"
-    ),
-    "Health and education must be invited to the next strategy discussion.": (
-        "no multi-agency cue for inviting partners"
-    ),
-    "Disclosures like this one should be passed to the front door the same day.": (
-        "no thresholds cue for passing a disclosure to the front door"
-    ),
-    "The child's identity needs are only partially explored.": (
-        "'only partially' is not read as a concern"
-    ),
-    "There are a few examples of well-planned placement moves.": (
-        "'well-planned placement moves' is not a cue"
-    ),
-    "The purpose of visits is not always clear.": "'purpose ... not always clear' is not a cue",
-    "Life story work is of variable quality.": "'variable quality' is not read as a concern",
-    "After six months without supervision, the worker now has monthly reflective sessions.": (
-        "'monthly reflective sessions' is not a supervision strength cue"
     ),
     "The child was not seen alone until the new worker took over in May; she is now seen alone at every visit.": (
         "the current strength is missed and 'the new worker' fires a worker-change concern"
@@ -448,26 +404,8 @@ TRICKY_GAPS: dict[str, str] = {
     "Life story work, delayed for two years, is now complete and A refers to her book often.": (
         "'now complete' is missed; 'delayed' fires drift"
     ),
-    "The case had drifted for eight months, but it has been progressing to plan since June.": (
-        "'progressing to plan' is not a strength cue"
-    ),
     "Police information, previously slow to arrive, now comes within 24 hours of a request.": (
         "labelled as drift instead of multi-agency information sharing"
-    ),
-    "After three breakdowns last year, the placement has now been stable for nine months.": (
-        "the earlier breakdowns are not read as a concern"
-    ),
-    "Mum's account is now checked against school attendance data.": (
-        "'account ... checked against' is not a cue"
-    ),
-    "The handover to the new worker was warm, and each visit since has had a clear purpose.": (
-        "'handover ... was warm' is not a cue"
-    ),
-    "Each new referral has been treated as a fresh start and there is no chronology.": (
-        "'treated as a fresh start' is not matched"
-    ),
-    "The placement is stable, and the PEP targets are agreed by school, the virtual school and the carers.": (
-        "agreement between partners is not a multi-agency cue"
     ),
     "Supervision is infrequent and the IRO has not challenged the delay in the legal planning meeting.": (
         "'has not challenged' also gives a challenge strength"
@@ -475,15 +413,8 @@ TRICKY_GAPS: dict[str, str] = {
     "The assessment is analytical, and the family's history of neglect is recognised and acted on.": (
         "'history ... recognised and acted on' is not a cue"
     ),
-    "The plan has not been reviewed for seven months.": "'plan has not been reviewed' finds no cue",
     "The assessment does not explore the impact of the child's dual heritage.": (
         "goes to assessment_quality instead of diversity"
-    ),
-    "The plan reflects the family's faith and the child's first language.": (
-        "'plan reflects ... faith / language' is not a diversity cue"
-    ),
-    "The decision to step down to Early Help was proportionate and well managed.": (
-        "read as a thresholds concern (and no strength)"
     ),
 }
 

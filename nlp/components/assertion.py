@@ -42,6 +42,8 @@ CATEGORIES = ("negation", "hypothetical", "recommendation", "hedge", "resolved")
 SILENCEABLE = frozenset({"negation", "hypothetical", "recommendation"})
 #: words too common to tell whether a trigger is spelt out inside a cue
 _FUNCTION_WORDS = frozenset("to of be the a an is are was were has have had been in on for and it".split())
+#: categories whose triggers, inside a cue, are spelt out only by their first word
+_LEADING_WORD_CATEGORIES = frozenset({"recommendation", "hypothetical"})
 HEDGE_FACTOR = 0.85
 FLIP_FACTOR = 0.9
 RESOLVED_FACTOR = 0.85
@@ -136,6 +138,11 @@ class Assertion:
         if p.start <= trig.start and trig.end <= p.end:
             # inside the cue's span: it modifies the cue unless the cue spells it out itself
             literal = self.cue_words.get(p.cue, frozenset())
+            if trig.category in _LEADING_WORD_CATEGORIES:
+                # "to be updated" inside "chronology ... updated" still recommends: only a
+                # recommendation or condition word that opens the trigger counts as spelt out
+                first = doc[trig.start].norm_
+                return not (first in literal and first not in _FUNCTION_WORDS)
             return not any(
                 doc[i].norm_ in literal and doc[i].norm_ not in _FUNCTION_WORDS
                 for i in range(trig.start, trig.end)
@@ -206,6 +213,7 @@ class Assertion:
         for sent_start, props in by_sentence.items():
             sent_end = props[0].sent_end
             in_sentence = [t for t in triggers if t.start >= sent_start and t.end <= sent_end]
+            props = _drop_subsumed(props)
             # an absence cue speaks only when no concern or strength cue of its theme does
             voiced = {p.theme for p in props if p.detector == "rules" and p.kind != "absence"}
             rule_decided: set[tuple[str, str]] = set()
@@ -238,6 +246,20 @@ class Assertion:
             key=lambda d: (d.sent_start, d.theme, d.polarity),
         )
         return doc
+
+
+def _drop_subsumed(props: list[Proposal]) -> list[Proposal]:
+    """Drop a rule cue lying strictly inside a longer rule cue of the same theme: the
+    longer match has read more of the sentence ("no placement" inside "no placement
+    moves in")."""
+    rules = [p for p in props if p.detector == "rules" and p.kind != "absence"]
+    return [
+        p for p in props
+        if p.detector != "rules" or p.kind == "absence" or not any(
+            o.theme == p.theme and o.start <= p.start and p.end <= o.end and (o.end - o.start) > (p.end - p.start)
+            for o in rules
+        )
+    ]
 
 
 def _literal_norms(patterns: list[list[dict[str, object]]]) -> set[str]:
