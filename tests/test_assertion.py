@@ -67,8 +67,7 @@ SENTENCES = [
         "Partner agencies did not share information before the conference.",
         "multi_agency:concern",
     ),
-    gap(
-        "the negated cue 'placement moves' fires both polarities",
+    row(
         "negation_flip",
         "There have been no placement moves in the last two years.",
         "placement_stability:strength",
@@ -89,13 +88,11 @@ SENTENCES = [
         "over_optimism:strength",
     ),
     # rule 2: negation removes a claim that says nothing good when negated
-    gap(
-        "'not case-list-focused' is not dropped like 'not task-focused'",
+    row(
         "negation_drop",
         "Supervision on this case was not case-list-focused.",
     ),
-    gap(
-        "a negated 'unregulated' placement still gives the concern",
+    row(
         "negation_drop",
         "The children were not placed in an unregulated home.",
     ),
@@ -391,7 +388,6 @@ TRICKY_GAPS: dict[str, str] = {
     "Recording was never more than a day behind the visit.": (
         "'never ... behind' is not read as negation"
     ),
-    "The case recording was not repetitive.": "a negated 'repetitive' still gives the concern",
     "The core group was not held at school this time but at the family hub.": (
         "'core group was not held' gives a multi-agency concern"
     ),
