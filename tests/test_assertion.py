@@ -403,9 +403,6 @@ TRICKY_GAPS: dict[str, str] = {
     "Police information, previously slow to arrive, now comes within 24 hours of a request.": (
         "labelled as drift instead of multi-agency information sharing"
     ),
-    "Supervision is infrequent and the IRO has not challenged the delay in the legal planning meeting.": (
-        "'has not challenged' also gives a challenge strength"
-    ),
     "The assessment is analytical, and the family's history of neglect is recognised and acted on.": (
         "'history ... recognised and acted on' is not a cue"
     ),
