@@ -171,8 +171,18 @@ class Assertion:
         if p.detector != "rules":
             return {t.category for t in sentence_triggers}
         return {
-            t.category for t in sentence_triggers if self._reaches(doc, t, p)
+            t.category for t in sentence_triggers
+            if self._reaches(doc, t, p) and not self._handed_over(t, p, sentence_triggers)
         }
+
+    @staticmethod
+    def _handed_over(trig: Trigger, p: Proposal, sentence_triggers: list[Trigger]) -> bool:
+        """A forward trigger gives way to a nearer one of its category before or at the
+        cue: in "no handover, no case summary" the second "no" alone speaks for the cue."""
+        return trig.direction == "forward" and trig.end <= p.start and any(
+            o is not trig and o.category == trig.category and trig.end <= o.start <= p.start
+            for o in sentence_triggers
+        )
 
     def decide(
         self, p: Proposal, mods: set[str], rule_decided: set[tuple[str, str]]
