@@ -16,6 +16,7 @@ from nlp.analysis import Analysis, RecordError, Tag
 from nlp.codebook import get_codebook
 from nlp.components import assertion as _assertion  # noqa: F401 - registers the factory
 from nlp.components import classifier as _classifier  # noqa: F401 - registers the factory
+from nlp.components import model_veto as _model_veto  # noqa: F401 - registers the factory
 from nlp.components import segmenter as _segmenter  # noqa: F401 - registers the component
 from nlp.components import theme_matcher as _theme_matcher  # noqa: F401 - registers the factory
 from nlp.components.classifier import load_for_pipeline
@@ -107,6 +108,9 @@ class Analyser:
             model_dir = self.settings.model_dir
             nlp.add_pipe("caselens_classifier", config={"model_dir": str(model_dir) if model_dir else None})
         nlp.add_pipe("caselens_assertion", config={"codebook_path": str(self.settings.codebook_path)})
+        if self.classifier is not None and self.detectors == "all":
+            model_dir = self.settings.model_dir
+            nlp.add_pipe("caselens_model_veto", config={"model_dir": str(model_dir) if model_dir else None})
         return nlp
 
     @property

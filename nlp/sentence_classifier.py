@@ -58,8 +58,10 @@ class SentenceClassifier:
     """Multi-label theme classifier for sentences, with calibrated probabilities.
 
     ``labels`` are the 36 ``THEME:POLARITY`` ids in column order;
-    ``thresholds`` the per-label decision thresholds chosen on the held-out
-    split; ``sha256`` the artefact's hash, set when loaded by ``model_store``.
+    ``thresholds`` the per-label decision thresholds chosen on held-out data;
+    ``veto`` the probability below which a rules-only label is dropped in the
+    fused pipeline (0: none; see ``nlp/fusion.py``); ``sha256`` the artefact's
+    hash, set when loaded by ``model_store``.
     """
 
     labels: tuple[str, ...]
@@ -67,6 +69,7 @@ class SentenceClassifier:
     heads: LinearHeads
     thresholds: dict[str, float]
     name: str = ""
+    veto: float = 0.0
     sha256: str = field(default="", compare=False)
 
     def static_embedder(self) -> StaticEmbedder | None:

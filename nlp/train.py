@@ -324,10 +324,10 @@ def train(
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
     documents = default_heldout_documents() if heldout_documents is None else list(heldout_documents)
-    fused, card["fusion"] = _fusion_step(out_dir, documents, examples, thresholds, log)
+    fused, veto, card["fusion"] = _fusion_step(out_dir, documents, examples, thresholds, log)
     if fused is not None:
-        sha = _dump(replace(final, thresholds=fused), artefact)
-        card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=fused,
+        sha = _dump(replace(final, thresholds=fused, veto=veto), artefact)
+        card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=fused, veto=veto,
                     sentence_thresholds=thresholds, threshold_rule=FUSED_THRESHOLD_RULE)
         card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         card["fusion"]["heldout_documents"] = _document_reports(out_dir, documents)
@@ -339,7 +339,8 @@ def train(
 
 FUSED_THRESHOLD_RULE = (
     "bar for a model proposal in the fused pipeline, chosen on held-out whole recordings "
-    "(see 'fusion'); the classifier's own per-sentence thresholds are 'sentence_thresholds'"
+    "(see 'fusion'); the classifier's own per-sentence thresholds are 'sentence_thresholds'; "
+    "'veto': a rules-only label is dropped where the classifier gives it less in that sentence"
 )
 
 
@@ -356,11 +357,11 @@ def _analyser(out_dir: Path, detectors: str) -> Analyser:
 def _fusion_step(
     out_dir: Path, documents: Sequence[Path], examples: Sequence[Example],
     sentence_thresholds: dict[str, float], log: Callable[[str], None],
-) -> tuple[dict[str, float] | None, dict[str, object]]:
-    """Fused thresholds chosen on held-out recordings, or ``None`` when there are none."""
+) -> tuple[dict[str, float] | None, float, dict[str, object]]:
+    """Fused thresholds and veto chosen on held-out recordings (``None``, 0 when there are none)."""
     records, parts = _heldout_records(documents)
     if not records:
-        return None, {"tried": False, "reason": "no held-out documents"}
+        return None, 0.0, {"tried": False, "reason": "no held-out documents"}
     trained_on = {text_key(ex.text) for ex in examples}
     overlap = sum(1 for r in records if text_key(r["text"]) in trained_on)
     if overlap:
@@ -369,10 +370,13 @@ def _fusion_step(
     analyser = _analyser(out_dir, "all")
     proposer = analyser.nlp.get_pipe("caselens_classifier")
     proposer.thresholds = [min(fusion.GRID)] * len(proposer.thresholds)
-    ds = fusion.document_scores(lambda rs: map(predictor(analyser), rs), records, parts)
-    fused, report = fusion.select(ds, sentence_thresholds)
-    log(f"fused thresholds: {report['scheme']} (cross-writer micro-F1 {report['cross_part_micro_f1']})")
-    return fused, {"tried": True, "files": [p.name for p in documents], **report}
+    ds = fusion.document_scores(
+        lambda rs: map(predictor(analyser), rs), proposer.classifier.predict_proba, records, parts
+    )
+    fused, veto, report = fusion.select(ds, sentence_thresholds)
+    log(f"fused thresholds: {report['scheme']}, veto {veto} "
+        f"(cross-writer micro-F1 {report['cross_part_micro_f1']})")
+    return fused, veto, {"tried": True, "files": [p.name for p in documents], **report}
 
 
 def _heldout_records(documents: Sequence[Path]) -> tuple[list[dict[str, object]], list[int]]:

@@ -71,3 +71,25 @@ def test_rules_decide_the_polarity_when_both_detectors_speak_to_a_theme(fused: A
 def test_a_recommendation_turns_a_model_proposal_into_the_concern(fused: Analyser) -> None:
     found = labels_and_detectors(fused, "The partner agencies should meet before the review.")
     assert found["multi_agency:concern"] == ("model",)
+
+
+@pytest.mark.parametrize("veto, kept", [(0.0, True), (0.05, False)])
+def test_the_model_vetoes_a_rules_only_label_it_scores_below_the_veto(veto: float, kept: bool) -> None:
+    from nlp.components.model_veto import ModelVeto
+
+    analyser = Analyser("rules")
+    analyser.nlp.add_pipe("stub_classifier", before="caselens_assertion")
+    analyser.nlp.add_pipe("stub_veto", last=True, config={"veto": veto})
+    assert isinstance(analyser.nlp.get_pipe("stub_veto"), ModelVeto)
+    found = labels_and_detectors(analyser, "The chronology is out of date.")
+    # the stub gives chronology:concern 0 in every sentence: vetoed unless the veto is 0
+    assert found.get("chronology:concern") == (("rules",) if kept else None)
+    # a label the model proposed too is never vetoed
+    assert "rules" in labels_and_detectors(analyser, "Drift in the plan continues.")["drift_delay:concern"]
+
+
+@Language.factory("stub_veto", default_config={"veto": 0.0})
+def _make_stub_veto(nlp: Language, name: str, veto: float) -> object:
+    from nlp.components.model_veto import ModelVeto
+
+    return ModelVeto(tuple(LABELS), veto)

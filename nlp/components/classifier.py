@@ -59,6 +59,11 @@ class ClassifierProposer:
                 for r, proposals in found.items():
                     doc = batch[spans[r][0]]
                     doc._.proposals = (doc._.proposals or []) + proposals
+                for r, (i, start, _, _) in enumerate(spans):  # for the model's veto over the rules
+                    doc = batch[i]
+                    if doc._.sentence_proba is None:
+                        doc._.sentence_proba = {}
+                    doc._.sentence_proba[start] = probs[r]
             yield from batch
 
 

@@ -44,7 +44,12 @@ class Decision:
 
 
 def declare_extensions() -> None:
-    """Register caselens' Doc attributes (idempotent)."""
-    for name in ("proposals", "decisions"):
+    """Register caselens' Doc attributes (idempotent).
+
+    ``proposals`` and ``decisions`` are lists of the types above;
+    ``sentence_proba`` maps a sentence's first token to the classifier's
+    probabilities for it (label order of the artefact), when the model ran.
+    """
+    for name in ("proposals", "decisions", "sentence_proba"):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
