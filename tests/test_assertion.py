@@ -245,7 +245,7 @@ SENTENCES = [
         "care_planning:strength",
     ),
     gap(
-        "neither half is found: 'did not see Finn alone' and 'sees him alone' are not cues",
+        "a cue gives one span per sentence, so 'sees him alone' after 'did not see Finn alone' is never proposed",
         "improvement",
         "The previous worker did not see Finn alone; the current worker sees him alone at every visit.",
         "voice_of_child:concern",
@@ -395,7 +395,7 @@ TRICKY_GAPS: dict[str, str] = {
         "'supervision was not held' gives the concern"
     ),
     "The child was not seen alone until the new worker took over in May; she is now seen alone at every visit.": (
-        "the current strength is missed and 'the new worker' fires a worker-change concern"
+        "a cue gives one span per sentence, so the second 'seen alone' (the current strength) is never proposed"
     ),
     "Life story work, delayed for two years, is now complete and A refers to her book often.": (
         "'now complete' is missed; 'delayed' fires drift"
@@ -404,10 +404,10 @@ TRICKY_GAPS: dict[str, str] = {
         "labelled as drift instead of multi-agency information sharing"
     ),
     "The assessment is analytical, and the family's history of neglect is recognised and acted on.": (
-        "'history ... recognised and acted on' is not a cue"
+        "assessment_quality yields to start_again for the whole sentence, so the separate 'assessment is analytical' claim is lost"
     ),
     "The assessment does not explore the impact of the child's dual heritage.": (
-        "goes to assessment_quality instead of diversity"
+        "the identity cue's gap does not reach 'dual heritage' across 'the impact of the child's', so it goes to assessment_quality"
     ),
 }
 
