@@ -89,10 +89,28 @@ def iter_records(
     columns = _checked_mapping(mapping)
     if resolved_fmt == "jsonl":
         raw_rows = _jsonl_rows(source, columns or _IDENTITY, where)
+    elif resolved_fmt == "csv":
+        _allow_csv_fields(max_text_chars)
+        raw_rows = _table_rows(_csv_cells(source, where), columns, where)
     else:
-        read = _csv_cells if resolved_fmt == "csv" else _xlsx_cells
-        raw_rows = _table_rows(read(source, where), columns, where)
+        raw_rows = _table_rows(_xlsx_cells(source, where), columns, where)
     return _records(raw_rows, max_text_chars)
+
+
+#: a CSV field this many times the text limit is read (and refused as a row error);
+#: a longer one stops the file, since a reader cannot resume inside a field
+CSV_FIELD_FACTOR = 10
+
+
+def _allow_csv_fields(max_text_chars: int | None) -> None:
+    """Raise the csv module's field limit (131,072 by default) to fit the text limit.
+
+    The limit is process-wide, so it only ever grows.
+    """
+    if max_text_chars is not None:
+        wanted = max_text_chars * CSV_FIELD_FACTOR
+        if wanted > csv.field_size_limit():
+            csv.field_size_limit(wanted)
 
 
 def count_rows(source: Source, fmt: str | None = None, *, name: str | None = None) -> int | None:

@@ -308,6 +308,17 @@ def test_csv_field_over_the_csv_limit_is_an_input_error() -> None:
         next(stream)
 
 
+def test_csv_text_longer_than_the_csv_modules_default_limit_is_read() -> None:
+    text = "Visit. " * 30_000  # 210,000 characters, over csv's default 131,072
+    data = b"id,text\nd1," + text.strip().encode() + b"\nd2,Short.\n"
+    assert rows(data, max_text_chars=300_000) == [
+        {"id": "d1", "text": text.strip()}, {"id": "d2", "text": "Short."}]
+    # over the text limit but within the CSV field allowance: a row error, the rest is read
+    assert rows(data, max_text_chars=150_000) == [
+        RowError(1, f"text is {len(text.strip())} characters, over the limit of 150000"),
+        {"id": "d2", "text": "Short."}]
+
+
 def test_huge_text_under_the_csv_limit_is_a_row_error() -> None:
     data = b"text\n" + b"x" * 100_000 + b"\nShort.\n"
     assert rows(data, max_text_chars=1000) == [
