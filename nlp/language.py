@@ -7,7 +7,9 @@ keep their own norms ("n't" -> "not").
 
 The stemmer strips inflections only (-s, -es, -ies, -ed, -ing and a final -e).
 Full stemmers also strip derivations, which here conflates words a cue must
-keep apart ("timely" ~ "time", "officer" ~ "office").
+keep apart ("timely" ~ "time", "officer" ~ "office").  Even inflections collide
+now and then; :data:`STEM_EXCEPTIONS` keeps those words apart ("notes" is not
+"not", "lasted" is not "last", "recorded" is not "record").
 """
 from __future__ import annotations
 
@@ -19,6 +21,16 @@ from nlp.patterns import Normaliser
 
 _VOWELS = frozenset("aeiouy")
 _NO_UNDOUBLE = frozenset("lsz")
+
+#: words whose stripped stem would collide with a different word
+STEM_EXCEPTIONS: dict[str, str] = {
+    # "note" -> "not" would make every case note a negation
+    **dict.fromkeys(("note", "notes", "noted", "noting"), "note"),
+    # the verb "to last" is not the adjective ("last week", "last updated")
+    **dict.fromkeys(("lasts", "lasted", "lasting"), "lasted"),
+    # "recorded" says where something was written, not how well the record is kept
+    "recorded": "recorded",
+}
 
 
 def _undouble(word: str) -> str:
@@ -32,6 +44,8 @@ def stem_norm(text: str) -> str:
     w = text.lower().replace("\u2019", "'")
     if len(w) <= 3 or not w.isalpha():
         return w
+    if w in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[w]
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
     elif w.endswith("ied") and len(w) > 4:

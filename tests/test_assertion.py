@@ -251,6 +251,20 @@ SENTENCES = [
         "voice_of_child:concern",
         "voice_of_child:strength",
     ),
+    # words whose stems would collide: "notes"/"noted" are not "not", "recorded" is not "recording"
+    row("stems", "The speech therapist sends her notes to the school after each session."),
+    row(
+        "stems",
+        "The family's language needs are noted in the plan and an interpreter is booked for every visit.",
+        "diversity:strength",
+    ),
+    row("stems", "Case notes are repetitive.", "recording:concern"),
+    row("stems", "Every visit is recorded promptly.", "recording:strength"),
+    row(
+        "stems",
+        "The decision to end the plan is not recorded on the child's file.",
+        "recording:concern",
+    ),
     # rule 1: facts about the family are not labels
     row("family_fact", "Mother has a long history of alcohol misuse."),
     row("family_fact", "Dad was in prison from 2019 to 2021."),

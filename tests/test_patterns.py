@@ -32,6 +32,13 @@ def matches(blank_nlp: Language, norms: Normaliser):
         ("placement moves", "two placement moves", {"placement moves"}),
         # derivations are kept apart: "timely" is not "time"
         ("timely", "in good time", set()),
+        # inflections that would collide with another word are kept apart
+        ("not", "case notes; it was noted; not", {"not"}),
+        ("notes", "case notes; it was noted; not", {"notes", "noted"}),
+        ("last", "it lasted; the last visit", {"last"}),
+        ("lasted", "it lasted; the last visit", {"lasted"}),
+        ("recording", "records; recording; recorded", {"records", "recording"}),
+        ("recorded", "records; recording; recorded", {"recorded"}),
         # cue words are tokenised like the text
         ("task-focused", "supervision is task-focused", {"task-focused"}),
         ("didn't attend", "Mum didn't attend", {"didn't attend"}),

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from nlp.codebook import Codebook, get_codebook
 from nlp.components.extensions import Decision, Proposal, declare_extensions
@@ -103,11 +103,6 @@ class Assertion:
             cue.pattern: frozenset(_literal_norms(compile_pattern(cue.pattern, normalise)))
             for cue in (codebook.cues if codebook else [])
         }
-        #: cues that write "not" themselves; the stem of "notes" is "not" too, so the
-        #: stems alone cannot tell "case notes ... repetitive" from "... not repetitive"
-        self.cue_says_not: frozenset[str] = frozenset(
-            cue.pattern for cue in (codebook.cues if codebook else []) if _says_not(nlp, cue.pattern)
-        )
         norm = lambda w: normalise(w)[0]  # noqa: E731 - terminators are single tokens
         self.stop_both = frozenset(norm(w) for w in rules["terminators"]["both"])
         self.stop_backward = self.stop_both | frozenset(norm(w) for w in rules["terminators"]["backward"])
@@ -119,8 +114,6 @@ class Assertion:
         starts = {start for start, _ in bounds}
         for key, start, end in self.index.find(doc, bounds):
             category, direction, window = self._keys[key]
-            if any(_is_note(doc[i]) for i in range(start, end)):
-                continue  # "note", "notes", "noted" share the stem of "not"
             if category == "pseudo":
                 pseudo.append((start, end))
             elif category == "recommendation" and start in starts and doc[start].norm_ == "should":
@@ -152,7 +145,6 @@ class Assertion:
                 return not (first in literal and first not in _FUNCTION_WORDS)
             return not any(
                 doc[i].norm_ in literal and doc[i].norm_ not in _FUNCTION_WORDS
-                and (doc[i].norm_ != "not" or p.cue in self.cue_says_not)
                 for i in range(trig.start, trig.end)
             )
         if trig.end <= p.start and trig.direction == "forward":
@@ -264,18 +256,6 @@ class Assertion:
             key=lambda d: (d.sent_start, d.theme, d.polarity),
         )
         return doc
-
-
-def _is_note(token: Token) -> bool:
-    return token.norm_ == "not" and token.lower_.startswith("not") and token.lower_ != "not"
-
-
-def _says_not(nlp: Language, pattern: str) -> bool:
-    """Whether a cue pattern writes the word "not" (or "n't", "cannot") itself."""
-    return any(
-        t.norm_ == "not" and not _is_note(t)
-        for t in nlp.make_doc(pattern.replace("|", " ").replace("/", " "))
-    )
 
 
 def _drop_subsumed(props: list[Proposal]) -> list[Proposal]:
