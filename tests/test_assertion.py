@@ -244,8 +244,7 @@ SENTENCES = [
         "A contingency plan has now been added to the child's plan.",
         "care_planning:strength",
     ),
-    gap(
-        "a cue gives one span per sentence, so 'sees him alone' after 'did not see Finn alone' is never proposed",
+    row(
         "improvement",
         "The previous worker did not see Finn alone; the current worker sees him alone at every visit.",
         "voice_of_child:concern",
@@ -407,9 +406,6 @@ TRICKY_GAPS: dict[str, str] = {
     ),
     "Supervision was not held in person this month but by video.": (
         "'supervision was not held' gives the concern"
-    ),
-    "The child was not seen alone until the new worker took over in May; she is now seen alone at every visit.": (
-        "a cue gives one span per sentence, so the second 'seen alone' (the current strength) is never proposed"
     ),
     "Life story work, delayed for two years, is now complete and A refers to her book often.": (
         "'now complete' is missed; 'delayed' fires drift"

@@ -25,7 +25,10 @@ def sentence_index(bounds: list[tuple[int, int]], n_tokens: int) -> list[int]:
 
 
 class ThemeMatcher:
-    """Finds codebook cues; a match that crosses a sentence boundary is ignored."""
+    """Finds codebook cues; a match that crosses a sentence boundary is ignored.
+
+    A cue found more than once in a sentence gives one proposal per separate match.
+    """
 
     def __init__(self, nlp: Language, codebook: Codebook) -> None:
         declare_extensions()
@@ -40,28 +43,43 @@ class ThemeMatcher:
     def __call__(self, doc: Doc) -> Doc:
         bounds = sentence_bounds(doc)
         index = sentence_index(bounds, len(doc))
-        best: dict[tuple[str, int], Proposal] = {}
+        spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
         for key, start, end in self.index.find(doc, bounds):
-            sent = index[start]
+            spans.setdefault((key, index[start]), []).append((start, end))
+        proposals: list[Proposal] = []
+        for (key, sent), found in spans.items():
             cue = self._cues[key]
-            key = (cue.key, sent)
-            known = best.get(key)
-            # a cue with a gap can match several overlapping spans: keep the shortest
-            if known is None or end - start < known.end - known.start:
-                best[key] = Proposal(
-                    theme=cue.theme,
-                    kind=cue.kind,
-                    start=start,
-                    end=end,
-                    sent_start=bounds[sent][0],
-                    sent_end=bounds[sent][1],
-                    detector="rules",
-                    confidence=cue.confidence,
-                    cue=cue.pattern,
-                    negated=cue.negated,
+            for start, end in _non_overlapping(found):
+                proposals.append(
+                    Proposal(
+                        theme=cue.theme,
+                        kind=cue.kind,
+                        start=start,
+                        end=end,
+                        sent_start=bounds[sent][0],
+                        sent_end=bounds[sent][1],
+                        detector="rules",
+                        confidence=cue.confidence,
+                        cue=cue.pattern,
+                        negated=cue.negated,
+                    )
                 )
-        doc._.proposals = (doc._.proposals or []) + sorted(best.values(), key=lambda p: (p.start, p.theme))
+        doc._.proposals = (doc._.proposals or []) + sorted(proposals, key=lambda p: (p.start, p.theme))
         return doc
+
+
+def _non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Every match of one cue in one sentence that overlaps no shorter one.
+
+    A cue with a gap can match several overlapping spans ("seen ... alone"): the
+    shortest stands for them.  Separate matches ("did not see Finn alone; ... sees
+    him alone") are all kept, so that each clause is asserted on its own.
+    """
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[1] - s[0], s[0])):
+        if all(end <= k_start or k_end <= start for k_start, k_end in kept):
+            kept.append((start, end))
+    return sorted(kept)
 
 
 @Language.factory("caselens_theme_matcher", default_config={"codebook_path": None})
