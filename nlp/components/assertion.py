@@ -56,6 +56,10 @@ class Trigger:
     start: int
     end: int
     window: int
+    #: a negation in a contrast ("not held at school but at the hub") reaches only
+    #: cues that start within [scope_start, scope_end): the part the contrast replaces
+    scope_start: int = -1
+    scope_end: int = -1
 
 
 class Assertion:
@@ -106,12 +110,42 @@ class Assertion:
         norm = lambda w: normalise(w)[0]  # noqa: E731 - terminators are single tokens
         self.stop_both = frozenset(norm(w) for w in rules["terminators"]["both"])
         self.stop_backward = self.stop_both | frozenset(norm(w) for w in rules["terminators"]["backward"])
+        contrast = rules["contrast"]
+        self.contrast_negators = frozenset(norm(w) for w in contrast["negators"])
+        self.contrast_but = frozenset(norm(w) for w in contrast["but"])
+        self.contrast_opens = frozenset(norm(w) for w in contrast["opens"])
+        self.contrast_within = int(contrast["within"])
+
+    def contrasts(self, doc: Doc, bounds: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """(negator, scope start, "but") of each "not X but Y" whose Y is an adverbial
+        ("not held at school but at the family hub", "not in person but by video").
+
+        Y replaces only the adverbial part of X, from X's first adverbial word on; the
+        words of X before it (here "held") are asserted, not negated.
+        """
+        found = []
+        for sent_start, sent_end in bounds:
+            for n in range(sent_start, sent_end):
+                if doc[n].norm_ not in self.contrast_negators:
+                    continue
+                for b in range(n + 1, min(n + 2 + self.contrast_within, sent_end - 1)):
+                    norm = doc[b].norm_
+                    if norm in self.contrast_but:
+                        if doc[b + 1].norm_ in self.contrast_opens:
+                            scope = next((i for i in range(n + 1, b) if doc[i].norm_ in self.contrast_opens), -1)
+                            if scope >= 0:
+                                found.append((n, scope, b))
+                        break
+                    if norm in self.stop_both or norm == ",":
+                        break
+        return found
 
     def triggers(self, doc: Doc) -> list[Trigger]:
         found: list[Trigger] = []
         pseudo: list[tuple[int, int]] = []
         bounds = sentence_bounds(doc)
         starts = {start for start, _ in bounds}
+        contrasts = self.contrasts(doc, bounds)
         for key, start, end in self.index.find(doc, bounds):
             category, direction, window = self._keys[key]
             if category == "pseudo":
@@ -119,6 +153,8 @@ class Assertion:
             elif category == "recommendation" and start in starts and doc[start].norm_ == "should":
                 # inverted conditional: "Should the placement end, L would move" recommends nothing
                 found.append(Trigger("hypothetical", "forward", start, end, self.inversion_window))
+            elif category == "negation" and (c := _contrast_in(contrasts, start, end)):
+                found.append(Trigger(category, direction, start, end, window, c[1], c[2]))
             else:
                 found.append(Trigger(category, direction, start, end, window))
         if pseudo:
@@ -135,6 +171,8 @@ class Assertion:
         ]
 
     def _reaches(self, doc: Doc, trig: Trigger, p: Proposal) -> bool:
+        if trig.scope_start >= 0 and not trig.scope_start <= p.start < trig.scope_end:
+            return False
         if p.start <= trig.start and trig.end <= p.end:
             # inside the cue's span: it modifies the cue unless the cue spells it out itself
             literal = self.cue_words.get(p.cue, frozenset())
@@ -166,6 +204,15 @@ class Assertion:
             t.category for t in sentence_triggers
             if self._reaches(doc, t, p) and not self._handed_over(t, p, sentence_triggers)
         }
+
+    def _misreads_contrast(self, p: Proposal, contrasts: list[tuple[int, int, int]]) -> bool:
+        """A cue that writes the negator of a contrast ("core group was not held" in
+        "... not held at school but at the hub"): the "not" belongs to the part the
+        contrast replaces, not to what the cue says, so the cue has nothing to say."""
+        literal = self.cue_words.get(p.cue, frozenset())
+        return not self.contrast_negators.isdisjoint(literal) and any(
+            p.start <= n < p.end for n, _, _ in contrasts
+        )
 
     @staticmethod
     def _handed_over(trig: Trigger, p: Proposal, sentence_triggers: list[Trigger]) -> bool:
@@ -216,6 +263,7 @@ class Assertion:
             doc._.decisions = []
             return doc
         triggers = self.triggers(doc)
+        contrasts = self.contrasts(doc, sentence_bounds(doc))
         by_sentence: dict[int, list[Proposal]] = {}
         for p in proposals:
             by_sentence.setdefault(p.sent_start, []).append(p)
@@ -230,6 +278,8 @@ class Assertion:
             # rule proposals first, so that model proposals can be checked against them
             for p in sorted(props, key=lambda p: p.detector != "rules"):
                 if p.kind == "absence" and p.theme in voiced:
+                    continue
+                if p.detector == "rules" and self._misreads_contrast(p, contrasts):
                     continue
                 mods = self.modifiers(doc, p, in_sentence)
                 for polarity, conf, tags in self.decide(p, mods, rule_decided):
@@ -256,6 +306,11 @@ class Assertion:
             key=lambda d: (d.sent_start, d.theme, d.polarity),
         )
         return doc
+
+
+def _contrast_in(contrasts: list[tuple[int, int, int]], start: int, end: int) -> tuple[int, int, int] | None:
+    """The contrast whose negator lies in the token span [start, end), if any."""
+    return next((c for c in contrasts if start <= c[0] < end), None)
 
 
 def _drop_subsumed(props: list[Proposal]) -> list[Proposal]:
