@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,7 +16,9 @@ from api import dashboard
 from api.batch.jobs import claim_interrupted, start_job
 from api.errors import install_error_handlers
 from api.routes import api_v1, health
+from api.security import KeyCache
 from api.settings import ServiceSettings, get_settings
+from api.storage.access import access_writer
 from api.storage.db import create_db_engine, migrate, session_factory
 
 DESCRIPTION = """\
@@ -27,14 +30,25 @@ Text that still holds identifiers is refused (422) unless `redact` is asked for.
 """
 
 
+def _analysis_pool(settings: ServiceSettings) -> ThreadPoolExecutor:
+    """The threads that run analyses for the async routes (``CASELENS_ANALYSIS_THREADS``)."""
+    return ThreadPoolExecutor(settings.analysis_threads, thread_name_prefix="caselens-analysis")
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On start, resume batch jobs a stopped server left unfinished."""
+    """On start, resume batch jobs a stopped server left unfinished; on stop, finish
+    the analyses under way and write the queued access-log rows before the engine closes."""
     settings: ServiceSettings = app.state.settings
+    if app.state.analysis_pool is None:  # started again after a stop
+        app.state.analysis_pool = _analysis_pool(settings)
     stale = dt.timedelta(seconds=settings.batch_stale_seconds)
     for job_id in claim_interrupted(app.state.sessions, stale):
         start_job(app.state.sessions, job_id, settings)
     yield
+    pool, app.state.analysis_pool = app.state.analysis_pool, None
+    pool.shutdown(wait=True)
+    app.state.access_writer.close()
     app.state.engine.dispose()
 
 
@@ -54,6 +68,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.key_cache = KeyCache(settings.key_cache_seconds)
+    app.state.access_writer = access_writer(engine, settings.access_log_flush_seconds)
+    app.state.analysis_pool = _analysis_pool(settings)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_v1(settings))

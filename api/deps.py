@@ -2,26 +2,31 @@
 
 A route's signature says what it needs, e.g.
 ``access: Annotated[AccessRecord, Depends(require(Permission.read_cases))]``.
+
+The key check and the access log run on the event loop: a key verified in the
+last ``key_cache_seconds`` comes from memory (else from the database, in a
+worker thread), and the log row is queued for the access-log writer, so a
+request does not hop to a thread for either.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
-from api.security import Permission, allowed, verify_key
+from api.security import KeyCache, Permission, VerifiedKey, allowed
 from api.settings import ServiceSettings
-from api.storage.access import AccessRecord, write_access
-from api.storage.models import ApiKey
+from api.storage.access import AccessLogWriter, AccessRecord
 from nlp.errors import CodebookError, InputError, ModelError
 
 
-def get_settings_dep(request: Request) -> ServiceSettings:
+async def get_settings_dep(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 
@@ -46,34 +51,43 @@ def _token(x_api_key: str | None, authorization: str | None) -> str | None:
     return None
 
 
-def current_key(
+async def current_key(
     request: Request,
     x_api_key: Annotated[str | None, Header(description="API key")] = None,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
-) -> ApiKey:
+) -> VerifiedKey:
     """The caller's active key; 401 when there is none or it is unknown or revoked."""
     token = _token(x_api_key, authorization)
     if token is None:
         raise ApiError(401, "an API key is required (X-API-Key or Authorization: Bearer)",
                        headers=_CHALLENGE)
-    with request.app.state.sessions() as session:
-        key = verify_key(session, token)
+    cache: KeyCache = request.app.state.key_cache
+    key = cache.get(cache.token_digest(token))
+    if key is None:
+        key = await run_in_threadpool(cache.verify, request.app.state.sessions, token)
     if key is None:
         raise ApiError(401, "the API key is unknown or revoked", headers=_CHALLENGE)
     return key
 
 
-CurrentKey = Annotated[ApiKey, Depends(current_key)]
+CurrentKey = Annotated[VerifiedKey, Depends(current_key)]
 
 
-def require(permission: Permission) -> Callable[..., Iterator[AccessRecord]]:
+async def _log(writer: AccessLogWriter, record: AccessRecord) -> None:
+    if writer.deferred:
+        writer.submit(record)
+    else:
+        await run_in_threadpool(writer.submit, record)
+
+
+def require(permission: Permission) -> Callable[..., AsyncIterator[AccessRecord]]:
     """A dependency that admits keys whose role holds ``permission`` and logs the access.
 
     The yielded ``AccessRecord`` is written to the access log when the request
     ends, with the status it ended with and the case/document ids the route noted.
     """
 
-    def dependency(request: Request, key: CurrentKey) -> Iterator[AccessRecord]:
+    async def dependency(request: Request, key: CurrentKey) -> AsyncIterator[AccessRecord]:
         route = request.scope.get("route")
         record = AccessRecord(
             key_id=key.id,
@@ -82,10 +96,10 @@ def require(permission: Permission) -> Callable[..., Iterator[AccessRecord]]:
             path=request.url.path,
             status=getattr(route, "status_code", None) or 200,
         )
-        sessions = request.app.state.sessions
+        writer: AccessLogWriter = request.app.state.access_writer
         if not allowed(key.role, permission):
             record.status = 403
-            write_access(sessions, record)
+            await _log(writer, record)
             raise ApiError(403, f"the role {key.role!r} may not use {permission.value}")
         try:
             yield record
@@ -102,6 +116,6 @@ def require(permission: Permission) -> Callable[..., Iterator[AccessRecord]]:
             record.status = 500
             raise
         finally:
-            write_access(sessions, record)
+            await _log(writer, record)
 
     return dependency

@@ -34,6 +34,20 @@ class ServiceSettings(CoreSettings):
     host: str = Field("127.0.0.1", description="address `caselens serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="port `caselens serve` listens on")
     workers: int = Field(1, ge=1, description="uvicorn worker processes")
+    analysis_threads: int = Field(
+        1, ge=1, description="threads per worker process that run analyses; the analysis "
+        "holds Python's GIL, so more threads per process add switching, not throughput"
+    )
+    key_cache_seconds: float = Field(
+        5.0, ge=0, le=60, description="how long a worker trusts a key it verified without "
+        "asking the database again (0: every request); a key revoked with `caselens keys "
+        "revoke` or by another worker stops working within this time"
+    )
+    access_log_flush_seconds: float = Field(
+        0.2, ge=0, le=5, description="access-log rows are queued and written in one "
+        "transaction at this interval (0: each at once); the queue is written before this "
+        "worker reads the log and when the service stops"
+    )
     worker_healthcheck_seconds: int = Field(
         60, ge=1, description="with several workers, how long a busy or starting worker may "
         "take to answer uvicorn's health check before it is restarted"

@@ -70,6 +70,7 @@ def settings(make_settings: Callable[..., ServiceSettings]) -> ServiceSettings:
 def app(settings: ServiceSettings) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
+    application.state.access_writer.close()
     application.state.engine.dispose()
 
 
