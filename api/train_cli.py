@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -76,7 +76,35 @@ def train_command(
         f"macro-F1 {metrics['macro']['f1']}; {result.card['training_seconds']} s; "
         f"card {result.card_path}"
     )
-    for detectors, row in (result.card["fusion"].get("heldout_documents") or {}).items():
+    _echo_fusion(result.card)
+
+
+def calibrate_command(
+    heldout_docs: list[Path] = typer.Option(
+        None, "--heldout-docs", help="Gold JSONL file(s) of whole recordings, never trained on; "
+        "default: data_samples/heldout/*.jsonl.",
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="Folder of the artefact to calibrate; default: CASELENS_MODEL_DIR, "
+        "else the package's models/.",
+    ),
+) -> None:
+    """Re-choose the fused thresholds and veto for the current codebook (after editing it),
+    keeping the trained weights."""
+    from nlp import model_store
+    from nlp.train import calibrate
+
+    try:
+        result = calibrate(out or model_store.resolve_model_dir(), heldout_docs or None, log=typer.echo)
+    except CaselensError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    model_store.clear_cache()
+    _echo_fusion(result.card)
+
+
+def _echo_fusion(card: dict[str, Any]) -> None:
+    for detectors, row in (card["fusion"].get("heldout_documents") or {}).items():
         typer.echo(
             f"held-out recordings, detectors {detectors}: micro P {row['micro_precision']} "
             f"R {row['micro_recall']} F1 {row['micro_f1']}, macro-F1 {row['macro_f1']}"
@@ -98,3 +126,4 @@ def _weak_source(folder: Path, reports: int, weight: float) -> WeakSource:
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
+    app.command("calibrate")(calibrate_command)

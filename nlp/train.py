@@ -32,7 +32,7 @@ import sklearn
 import spacy
 
 from nlp import fusion, model_store
-from nlp.errors import InputError
+from nlp.errors import InputError, ModelError
 from nlp.evaluate import evaluate, predictor
 from nlp.featurisers import build_featuriser, strip_fit_only_state
 from nlp.linear_heads import HeadSpec, fit_heads
@@ -321,20 +321,80 @@ def train(
         "training_seconds": round(time.perf_counter() - started, 1),
     }
     card_path = out_dir / CARD_FILE
-    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _write_card(card, card_path)
 
     documents = default_heldout_documents() if heldout_documents is None else list(heldout_documents)
-    fused, veto, card["fusion"] = _fusion_step(out_dir, documents, examples, thresholds, log)
-    if fused is not None:
-        sha = _dump(replace(final, thresholds=fused, veto=veto), artefact)
-        card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=fused, veto=veto,
-                    sentence_thresholds=thresholds, threshold_rule=FUSED_THRESHOLD_RULE)
-        card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-        card["fusion"]["heldout_documents"] = _document_reports(out_dir, documents)
+    sha = _fuse(final, out_dir, card, documents, examples, log)
     card["training_seconds"] = round(time.perf_counter() - started, 1)
-    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _write_card(card, card_path)
     log(f"wrote {artefact} ({card['size_bytes'] / 1e6:.1f} MB, sha256 {sha[:12]}…)")
     return TrainResult(artefact, card_path, sha, card)
+
+
+def calibrate(
+    out_dir: Path,
+    heldout_documents: Sequence[Path] | None = None,
+    data_paths: Sequence[Path] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> TrainResult:
+    """Choose the fused thresholds and veto again for the current codebook, without retraining.
+
+    Rules change when a codebook is edited, and the bar for model-only labels
+    and the veto depend on what the rules find. The verified artefact in
+    ``out_dir`` keeps its weights; only its thresholds, veto and card change.
+    """
+    model_store.clear_cache()
+    if model_store.load_classifier(out_dir) is None:
+        raise ModelError(f"no trained classifier in {out_dir}; run `caselens train` first")
+    model_store.clear_cache()
+    card = model_store.read_card(out_dir)
+    clf = joblib.load(out_dir / ARTEFACT_FILE)  # verified above; without run-time attachments
+    documents = default_heldout_documents() if heldout_documents is None else list(heldout_documents)
+    if not documents:
+        raise InputError("no held-out recordings to calibrate on", "data_samples/heldout/")
+    paths = list(data_paths) if data_paths is not None else default_data_paths()
+    sha = _fuse(clf, out_dir, card, documents, load_examples(paths), log)
+    log(f"wrote {out_dir / ARTEFACT_FILE} (sha256 {sha[:12]}…)")
+    return TrainResult(out_dir / ARTEFACT_FILE, out_dir / CARD_FILE, sha, card)
+
+
+def _plain(thresholds: object) -> dict[str, float]:
+    """Thresholds as the card holds them: a pickle of the artefact then has the same
+    bytes whether they come from training or from the card (pickle shares repeated
+    objects, so two equal dicts can pickle differently)."""
+    return json.loads(json.dumps(thresholds))  # type: ignore[no-any-return]
+
+
+def _write_card(card: dict[str, object], path: Path) -> None:
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def _fuse(
+    clf: SentenceClassifier, out_dir: Path, card: dict[str, object], documents: Sequence[Path],
+    examples: Sequence[Example], log: Callable[[str], None],
+) -> str:
+    """Set fused thresholds and veto on ``documents``, re-ship the artefact; its SHA-256.
+
+    The artefact is first written with the classifier's own sentence
+    thresholds and no veto, the state the choice is made from.
+    """
+    artefact, card_path = out_dir / ARTEFACT_FILE, out_dir / CARD_FILE
+    sentence = _plain(card.get("sentence_thresholds") or card["thresholds"])
+    sha = _dump(replace(clf, thresholds=sentence, veto=0.0), artefact)
+    card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=sentence, veto=0.0)
+    card.pop("sentence_thresholds", None)
+    _write_card(card, card_path)
+    fused, veto, card["fusion"] = _fusion_step(out_dir, documents, examples, sentence, log)
+    if fused is None:
+        return sha
+    fused = _plain(fused)
+    sha = _dump(replace(clf, thresholds=fused, veto=veto), artefact)
+    card.update(sha256=sha, size_bytes=artefact.stat().st_size, thresholds=fused, veto=veto,
+                sentence_thresholds=sentence, threshold_rule=FUSED_THRESHOLD_RULE)
+    _write_card(card, card_path)
+    card["fusion"]["heldout_documents"] = _document_reports(out_dir, documents)  # type: ignore[index]
+    _write_card(card, card_path)
+    return sha
 
 
 FUSED_THRESHOLD_RULE = (
@@ -376,7 +436,9 @@ def _fusion_step(
     fused, veto, report = fusion.select(ds, sentence_thresholds)
     log(f"fused thresholds: {report['scheme']}, veto {veto} "
         f"(cross-writer micro-F1 {report['cross_part_micro_f1']})")
-    return fused, veto, {"tried": True, "files": [p.name for p in documents], **report}
+    codebook = analyser.codebook.hash
+    return fused, veto, {"tried": True, "files": [p.name for p in documents], "codebook_hash": codebook,
+                         **report}
 
 
 def _heldout_records(documents: Sequence[Path]) -> tuple[list[dict[str, object]], list[int]]:

@@ -330,3 +330,36 @@ def test_heldout_documents_that_were_trained_on_are_refused(tmp_path: Path) -> N
     with pytest.raises(InputError, match="also appear in the training data"):
         train([FIXTURE], tmp_path / "m", candidates=FAST[:1], cv_folds=0, embeddings_dir=tmp_path,
               heldout_documents=[leaked])
+
+
+def test_calibrate_reproduces_the_trained_choice_and_follows_new_heldout_documents(
+    trained, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    import shutil
+
+    from nlp.model_store import clear_cache, load_classifier
+    from nlp.train import calibrate
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained.artefact.parent, folder)
+    again = calibrate(folder, [HELDOUT_DOCS], data_paths=[FIXTURE])
+    assert again.sha256 == trained.sha256  # same codebook, same recordings: the same artefact
+    fewer = _write(tmp_path / "fewer.jsonl", [json.loads(x) for x in HELDOUT_DOCS.read_text().splitlines()[:4]])
+    other = calibrate(folder, [fewer], data_paths=[FIXTURE])
+    assert other.card["fusion"]["documents"] == 4 and other.card["fusion"]["files"] == ["fewer.jsonl"]
+    assert other.card["fusion"]["codebook_hash"] == trained.card["fusion"]["codebook_hash"]
+    clear_cache()
+    try:
+        assert load_classifier(folder).sha256 == other.sha256  # the card matches the new artefact
+    finally:
+        clear_cache()
+
+
+def test_calibrate_without_a_trained_model_says_to_train(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["calibrate", "--out", str(tmp_path),
+                                      "--heldout-docs", str(HELDOUT_DOCS)])
+    assert result.exit_code == 1 and "caselens train" in result.output
