@@ -184,6 +184,20 @@ SENTENCES = [
         "Recommendation: the child's identity needs are to be explored.",
         "diversity:concern",
     ),
+    # an instruction opening a sentence is a recommendation
+    row(
+        "recommendation",
+        "Update the assessment so that it covers the new partner in the household.",
+        "assessment_quality:concern",
+    ),
+    row(
+        "recommendation",
+        "2. Complete the life story book with Jo before she moves.",
+        "life_story:concern",
+    ),
+    row("recommendation", "Review the contingency plan with the carers.", "care_planning:concern"),
+    row("recommendation", "Ensure that the chronology is kept up to date.", "chronology:concern"),
+    row("not_instruction", "Review of the contingency plan took place in May."),
     # rule 4: hypotheticals and routine plans are not labels
     row("hypothetical", "If the assessment is not completed by Friday, there is a risk of drift."),
     row(

@@ -60,6 +60,8 @@ class Trigger:
     #: cues that start within [scope_start, scope_end): the part the contrast replaces
     scope_start: int = -1
     scope_end: int = -1
+    #: a sentence-opening instruction, which recommends even the cue it opens
+    instruction: bool = False
 
 
 class Assertion:
@@ -115,6 +117,30 @@ class Assertion:
         self.contrast_but = frozenset(norm(w) for w in contrast["but"])
         self.contrast_opens = frozenset(norm(w) for w in contrast["opens"])
         self.contrast_within = int(contrast["within"])
+        instructions = rules["instructions"]
+        self.instruction_verbs = frozenset(w.lower() for w in instructions["verbs"])
+        self.instruction_objects = frozenset(w.lower() for w in instructions["objects"])
+        self.recommendation_window = int(rules["categories"]["recommendation"]["window"])
+
+    def instructions(self, doc: Doc, bounds: list[tuple[int, int]]) -> list[Trigger]:
+        """A sentence that opens with an instruction ("Update the assessment to ...",
+        "Ensure that ...") recommends: the verb in its base form, followed by what it
+        acts on.  Leading bullets and numbers are skipped; "Updated the assessment"
+        reports what was done and does not count."""
+        found = []
+        for sent_start, sent_end in bounds:
+            i = sent_start
+            while i < sent_end and (doc[i].is_punct or doc[i].like_num or doc[i].is_space):
+                i += 1
+            if (
+                i + 1 < sent_end
+                and doc[i].lower_ in self.instruction_verbs
+                and doc[i + 1].lower_ in self.instruction_objects
+            ):
+                found.append(
+                    Trigger("recommendation", "forward", i, i + 1, self.recommendation_window, instruction=True)
+                )
+        return found
 
     def contrasts(self, doc: Doc, bounds: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
         """(negator, scope start, "but") of each "not X but Y" whose Y is an adverbial
@@ -157,6 +183,7 @@ class Assertion:
                 found.append(Trigger(category, direction, start, end, window, c[1], c[2]))
             else:
                 found.append(Trigger(category, direction, start, end, window))
+        found.extend(self.instructions(doc, bounds))
         if pseudo:
             found = [
                 t for t in found
@@ -176,6 +203,8 @@ class Assertion:
         if p.start <= trig.start and trig.end <= p.end:
             # inside the cue's span: it modifies the cue unless the cue spells it out itself
             literal = self.cue_words.get(p.cue, frozenset())
+            if trig.instruction:
+                return True
             if trig.category in _LEADING_WORD_CATEGORIES:
                 # "to be updated" inside "chronology ... updated" still recommends: only a
                 # recommendation or condition word that opens the trigger counts as spelt out
