@@ -427,7 +427,8 @@ TRICKY_GAPS: dict[str, str] = {
         "labelled as drift instead of multi-agency information sharing"
     ),
     "The assessment is analytical, and the family's history of neglect is recognised and acted on.": (
-        "assessment_quality yields to start_again for the whole sentence, so the separate 'assessment is analytical' claim is lost"
+        "assessment_quality yields to start_again for the whole sentence, so the separate 'assessment is analytical' claim is lost; "
+        "limiting boundary notes to one clause lowers precision on the training recordings, whose labels apply them sentence-wide"
     ),
     "The assessment does not explore the impact of the child's dual heritage.": (
         "the identity cue's gap does not reach 'dual heritage' across 'the impact of the child's', so it goes to assessment_quality"
