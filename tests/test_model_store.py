@@ -61,22 +61,25 @@ def test_shipped_artefact_loads_and_matches_its_card() -> None:
 
 
 @needs_shipped
-def test_shipped_embedding_table_must_be_the_one_trained_with(
+def test_the_embedding_table_must_be_the_one_trained_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A small model on the shipped table (whatever the shipped model uses) refuses a changed table."""
     from nlp.static_embeddings import VECTORS_FILE
+    from nlp.train import CANDIDATES, train
 
+    fixture = Path(__file__).parent / "fixtures" / "train" / "examples.jsonl"
+    dense = tuple(c for c in CANDIDATES if c.name == "embeddings+logreg")
     folder = tmp_path / "model"
-    folder.mkdir()
-    for name in (model_store.ARTEFACT_FILE, model_store.CARD_FILE):
-        shutil.copy(SHIPPED / name, folder / name)
-    if model_store.load_classifier(folder).static_embedder() is None:
-        pytest.skip("the shipped model uses no static embeddings")
-    model_store.clear_cache()
+    train([fixture], folder, candidates=dense, cv_folds=0, embeddings_dir=SHIPPED, heldout_documents=[])
+    monkeypatch.setattr(model_store, "package_model_dir", lambda: tmp_path / "elsewhere")
     table = np.load(SHIPPED / VECTORS_FILE)
+    np.save(folder / VECTORS_FILE, table)
+    model_store.clear_cache()
+    assert model_store.load_classifier(folder).static_embedder() is not None
+    model_store.clear_cache()
     table[0, 0] += 1
     np.save(folder / VECTORS_FILE, table)
-    monkeypatch.setattr(model_store, "package_model_dir", lambda: tmp_path / "elsewhere")
     with pytest.raises(ModelError, match="embedding table.*caselens train"):
         model_store.load_classifier(folder)
 
