@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -30,6 +32,20 @@ Text that still holds identifiers is refused (422) unless `redact` is asked for.
 """
 
 
+log = logging.getLogger("caselens.api")
+
+#: A short synthetic note analysed once at start-up, so the first request a
+#: worker gets does not pay for loading the pipeline and model.
+_WARM_UP_TEXT = "The plan was reviewed in supervision."
+
+
+def _warm_up() -> None:
+    try:
+        nlp.analyse(_WARM_UP_TEXT)
+    except Exception as exc:  # the routes report it (503) when asked; start anyway
+        log.error("analysis pipeline not loaded at start-up: %s", type(exc).__name__)
+
+
 def _analysis_pool(settings: ServiceSettings) -> ThreadPoolExecutor:
     """The threads that run analyses for the async routes (``CASELENS_ANALYSIS_THREADS``)."""
     return ThreadPoolExecutor(settings.analysis_threads, thread_name_prefix="caselens-analysis")
@@ -37,11 +53,13 @@ def _analysis_pool(settings: ServiceSettings) -> ThreadPoolExecutor:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On start, resume batch jobs a stopped server left unfinished; on stop, finish
-    the analyses under way and write the queued access-log rows before the engine closes."""
+    """On start, load the analysis pipeline and resume batch jobs a stopped server left
+    unfinished; on stop, finish the analyses under way and write the queued access-log
+    rows before the engine closes."""
     settings: ServiceSettings = app.state.settings
     if app.state.analysis_pool is None:  # started again after a stop
         app.state.analysis_pool = _analysis_pool(settings)
+    await asyncio.get_running_loop().run_in_executor(app.state.analysis_pool, _warm_up)
     stale = dt.timedelta(seconds=settings.batch_stale_seconds)
     for job_id in claim_interrupted(app.state.sessions, stale):
         start_job(app.state.sessions, job_id, settings)

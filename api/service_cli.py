@@ -77,7 +77,7 @@ def keys_list() -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (see keys list)")]) -> None:
-    """Revoke a key; requests with it get 401 from then on."""
+    """Revoke a key; a running service refuses it (401) within CASELENS_KEY_CACHE_SECONDS."""
     with _sessions()() as session:
         if not revoke_key(session, key_id):
             err.print(f"no key {key_id!r}")

@@ -33,7 +33,10 @@ class ServiceSettings(CoreSettings):
     )
     host: str = Field("127.0.0.1", description="address `caselens serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="port `caselens serve` listens on")
-    workers: int = Field(1, ge=1, description="uvicorn worker processes")
+    workers: int = Field(
+        2, ge=1, description="uvicorn worker processes; one per core (the service host has "
+        "two), since each process analyses on one core at a time"
+    )
     analysis_threads: int = Field(
         1, ge=1, description="threads per worker process that run analyses; the analysis "
         "holds Python's GIL, so more threads per process add switching, not throughput"

@@ -252,3 +252,31 @@ def test_a_stopped_service_has_written_the_rows_of_all_its_workers(database_url:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AccessLog)).scalar_one() == 30
     engine.dispose()
+
+
+def test_start_up_loads_the_pipeline_before_the_first_request(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nlp
+
+    calls: list[str] = []
+    monkeypatch.setattr(nlp, "analyse", lambda text, **meta: calls.append(text))
+    with TestClient(app) as client:
+        assert len(calls) == 1  # before anything was asked
+        assert client.get("/health").status_code == 200
+
+
+def test_a_pipeline_that_fails_to_load_does_not_stop_the_service_starting(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import nlp
+    from nlp.errors import ModelError
+
+    def broken(text: str, **meta: object) -> None:
+        raise ModelError("the model file /srv/secret/path is missing")
+
+    monkeypatch.setattr(nlp, "analyse", broken)
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+    assert "ModelError" in caplog.text
+    assert "/srv/secret/path" not in caplog.text
