@@ -18,6 +18,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from nlp.sparse_rows import counted_rows
+
 _WORD = re.compile(r"\w+")
 _CACHE_LIMIT = 200_000
 
@@ -80,18 +82,9 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         return self._weigh(np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64))
 
     def _weigh(self, indices: np.ndarray, indptr: np.ndarray) -> sp.csr_matrix:
-        """Sublinear TF-IDF, rows L2-normalised, from the n-gram ids of each row.
-
-        The ids of a row are counted and put in ascending order in one pass over
-        the whole batch (``np.unique`` on row-major keys), which gives the same
-        canonical matrix as building it with duplicates and summing them.
-        """
+        """Sublinear TF-IDF, rows L2-normalised, from the n-gram ids of each row."""
         n_rows, width = len(indptr) - 1, len(self.vocabulary_)
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(indptr))
-        keys, counts = np.unique(rows * width + indices, return_counts=True)
-        kept_rows, columns = np.divmod(keys, width)
-        row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(kept_rows, minlength=n_rows), out=row_ptr[1:])
+        counts, columns, row_ptr = counted_rows(indices, indptr, width)
         data = (1 + np.log(counts.astype(np.float32))) * self.idf_[columns]
         tfidf = sp.csr_matrix((data, columns, row_ptr), shape=(n_rows, width))
         inplace_csr_row_normalize_l2(tfidf)

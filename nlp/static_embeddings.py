@@ -28,6 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlp.sparse_rows import counted_rows
+
 VECTORS_FILE = "static_embeddings.npy"
 VOCAB_FILE = "static_vocab.json"
 
@@ -121,18 +123,9 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
         return np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
 
     def _counted(self, sentences: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Token counts in canonical CSR order: (counts, token ids, row pointers).
-
-        Each row's distinct ids come out in ascending order (``np.unique`` on
-        row-major keys over the whole batch).
-        """
+        """Token counts in canonical CSR order: (counts, token ids, row pointers)."""
         indices, indptr = self._token_ids(sentences)
-        n_rows, width = len(indptr) - 1, len(self.tokens)
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(indptr))
-        keys, counts = np.unique(rows * width + indices, return_counts=True)
-        kept_rows, columns = np.divmod(keys, width)
-        row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(kept_rows, minlength=n_rows), out=row_ptr[1:])
+        counts, columns, row_ptr = counted_rows(indices, indptr, len(self.tokens))
         return counts.astype(np.float32), columns, row_ptr
 
     def token_counts(self, sentences: Iterable[str]) -> sp.csr_matrix:
