@@ -271,12 +271,11 @@ def train(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     artefact = out_dir / ARTEFACT_FILE
-    sha = _dump(final, artefact)
 
     card = {
         "artefact": ARTEFACT_FILE,
-        "sha256": sha,
-        "size_bytes": artefact.stat().st_size,
+        "sha256": "",  # set when the artefact is written, below
+        "size_bytes": 0,
         "model": best.name,
         "features": best.features,
         "head": asdict(best.head),
@@ -321,8 +320,6 @@ def train(
         "training_seconds": round(time.perf_counter() - started, 1),
     }
     card_path = out_dir / CARD_FILE
-    _write_card(card, card_path)
-
     documents = default_heldout_documents() if heldout_documents is None else list(heldout_documents)
     sha = _fuse(final, out_dir, card, documents, examples, log)
     card["training_seconds"] = round(time.perf_counter() - started, 1)
