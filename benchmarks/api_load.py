@@ -3,7 +3,9 @@
 1. HTTP: starts ``caselens serve`` on loopback with a fresh SQLite database,
    then 16 concurrent clients send a fixed number of requests,
    ``POST /v1/analyse`` (a 200-word document) interleaved with ``GET /health``
-   in the same run; prints requests/s, p50 and p99 latency per route. With
+   in the same run; prints requests/s, p50 and p99 latency per route, and the
+   CPU time the server's processes spent per analyse request (with its health
+   request), which a busy machine disturbs less than the rates. With
    ``--runs N`` the whole measurement (a fresh server each time) is repeated
    and the median of each figure over the runs is printed as well;
    ``--detectors`` sets ``CASELENS_DETECTORS`` for the server.
@@ -62,6 +64,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its children so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for proc in [str(pid), *children]:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,9 +145,11 @@ def http_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, tuple[f
             time.sleep(0.2)
         # warm every worker's pipeline before measuring
         asyncio.run(run_clients(base, key, text, 8 * args.workers, args.clients))
+        cpu_before = server_cpu_seconds(server.pid)
         started = time.perf_counter()
         latencies = asyncio.run(run_clients(base, key, text, args.requests, args.clients))
         wall = time.perf_counter() - started
+        cpu_after = server_cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -146,6 +163,9 @@ def http_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, tuple[f
                          1000 * percentile(values, 0.99))
         print(f"  {kind:8s} n={len(values):5d}  {figures[kind][0]:7.1f} req/s  "
               f"p50 {figures[kind][1]:7.1f} ms  p99 {figures[kind][2]:7.1f} ms")
+    if cpu_before is not None and cpu_after is not None and latencies["analyse"]:
+        per_request = 1000 * (cpu_after - cpu_before) / len(latencies["analyse"])
+        print(f"  server CPU {per_request:.1f} ms per analyse request (with its health request)")
     return figures
 
 
