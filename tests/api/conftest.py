@@ -22,6 +22,11 @@ def reset_postgres(url: str) -> None:
     """Empty the test database: every test starts from a fresh migration."""
     engine = create_engine(url)
     with engine.begin() as conn:
+        # connections an earlier test left open must not hold locks the drop needs
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ))
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
@@ -66,12 +71,29 @@ def settings(make_settings: Callable[..., ServiceSettings]) -> ServiceSettings:
     return make_settings()
 
 
-@pytest.fixture
-def app(settings: ServiceSettings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
+def close_app(application: FastAPI) -> None:
+    """What the service's shutdown does: write queued access-log rows, close connections."""
     application.state.access_writer.close()
     application.state.engine.dispose()
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[ServiceSettings], FastAPI]]:
+    """Apps made in a test, each shut down when the test ends."""
+    made: list[FastAPI] = []
+
+    def make(settings: ServiceSettings) -> FastAPI:
+        made.append(create_app(settings))
+        return made[-1]
+
+    yield make
+    for application in made:
+        close_app(application)
+
+
+@pytest.fixture
+def app(settings: ServiceSettings, make_app: Callable[[ServiceSettings], FastAPI]) -> FastAPI:
+    return make_app(settings)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from service_helpers import CHRONOLOGY_GAP, wait_for_batch
 from sqlalchemy import select
 
-from api.app import create_app
 from api.security import Role, create_key
 from api.storage.models import Analysis, BatchItem
 
@@ -142,8 +141,8 @@ def test_an_unknown_batch_is_404(client: TestClient, auth: Auth) -> None:
     assert client.get("/v1/batches/nope/results", headers=auth("admin")).status_code == 404
 
 
-def test_a_batch_is_analysed_in_several_processes(make_settings: Callable) -> None:
-    app = create_app(make_settings(batch_processes=2, batch_chunk_size=3))
+def test_a_batch_is_analysed_in_several_processes(make_settings: Callable, make_app: Callable) -> None:
+    app = make_app(make_settings(batch_processes=2, batch_chunk_size=3))
     client = TestClient(app)
     with app.state.sessions() as session:
         headers = {"X-API-Key": create_key(session, Role.qa_lead).token}

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from service_helpers import CHRONOLOGY_GAP
 
 import nlp
-from api.app import create_app
 from api.security import Role, create_key
 from api.settings import ServiceSettings
 
@@ -18,9 +17,9 @@ Auth = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture
-def small_client(make_settings: Callable[..., ServiceSettings]) -> tuple[TestClient, dict]:
+def small_client(make_settings: Callable[..., ServiceSettings], make_app: Callable) -> tuple[TestClient, dict]:
     """An app with small limits, and an admin key for it."""
-    app = create_app(make_settings(max_body_bytes=2_000, max_text_chars=300,
+    app = make_app(make_settings(max_body_bytes=2_000, max_text_chars=300,
                                    max_documents_per_request=2, max_batch_rows=3))
     with app.state.sessions() as session:
         token = create_key(session, Role.admin).token

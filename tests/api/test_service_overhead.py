@@ -72,40 +72,34 @@ def test_a_key_revoked_elsewhere_stops_working_when_its_cache_entry_expires(
 
 
 def test_the_cache_ttl_comes_from_the_settings_and_real_time_ends_it(
-    make_settings: Callable[..., ServiceSettings], database_url: str
+    make_settings: Callable[..., ServiceSettings], database_url: str,
+    make_app: Callable[[ServiceSettings], FastAPI],
 ) -> None:
-    application = create_app(make_settings(key_cache_seconds=0.3))
-    try:
-        with application.state.sessions() as session:
-            token = create_key(session, Role.auditor).token
-        client = TestClient(application)
-        headers = {"X-API-Key": token}
-        assert client.get("/v1/themes", headers=headers).status_code == 200
-        _revoke_elsewhere(database_url, token.split("_")[1])
-        deadline = time.monotonic() + 5
-        while client.get("/v1/themes", headers=headers).status_code == 200:
-            assert time.monotonic() < deadline, "the revoked key was still accepted"
-            time.sleep(0.05)
-    finally:
-        application.state.access_writer.close()
-        application.state.engine.dispose()
+    application = make_app(make_settings(key_cache_seconds=0.3))
+    with application.state.sessions() as session:
+        token = create_key(session, Role.auditor).token
+    client = TestClient(application)
+    headers = {"X-API-Key": token}
+    assert client.get("/v1/themes", headers=headers).status_code == 200
+    _revoke_elsewhere(database_url, token.split("_")[1])
+    deadline = time.monotonic() + 5
+    while client.get("/v1/themes", headers=headers).status_code == 200:
+        assert time.monotonic() < deadline, "the revoked key was still accepted"
+        time.sleep(0.05)
 
 
 def test_with_the_cache_off_revocation_elsewhere_is_immediate(
-    make_settings: Callable[..., ServiceSettings], database_url: str
+    make_settings: Callable[..., ServiceSettings], database_url: str,
+    make_app: Callable[[ServiceSettings], FastAPI],
 ) -> None:
-    application = create_app(make_settings(key_cache_seconds=0))
-    try:
-        with application.state.sessions() as session:
-            token = create_key(session, Role.auditor).token
-        client = TestClient(application)
-        headers = {"X-API-Key": token}
-        assert client.get("/v1/themes", headers=headers).status_code == 200
-        _revoke_elsewhere(database_url, token.split("_")[1])
-        assert client.get("/v1/themes", headers=headers).status_code == 401
-    finally:
-        application.state.access_writer.close()
-        application.state.engine.dispose()
+    application = make_app(make_settings(key_cache_seconds=0))
+    with application.state.sessions() as session:
+        token = create_key(session, Role.auditor).token
+    client = TestClient(application)
+    headers = {"X-API-Key": token}
+    assert client.get("/v1/themes", headers=headers).status_code == 200
+    _revoke_elsewhere(database_url, token.split("_")[1])
+    assert client.get("/v1/themes", headers=headers).status_code == 401
 
 
 def test_a_cached_key_does_not_admit_a_wrong_secret(
@@ -209,19 +203,16 @@ def test_a_failed_write_keeps_the_rows_for_the_next_try(
 
 
 def test_with_no_flush_interval_each_row_is_written_at_once(
-    make_settings: Callable[..., ServiceSettings], database_url: str
+    make_settings: Callable[..., ServiceSettings], database_url: str,
+    make_app: Callable[[ServiceSettings], FastAPI],
 ) -> None:
-    application = create_app(make_settings(access_log_flush_seconds=0))
-    try:
-        assert not application.state.access_writer.deferred
-        with application.state.sessions() as session:
-            token = create_key(session, Role.auditor).token
-        TestClient(application).get("/v1/cases/C1", headers={"X-API-Key": token})
-        assert [r.path for r in _logged(database_url, key_id=token.split("_")[1])] == [
-            "/v1/cases/C1"]
-    finally:
-        application.state.access_writer.close()
-        application.state.engine.dispose()
+    application = make_app(make_settings(access_log_flush_seconds=0))
+    assert not application.state.access_writer.deferred
+    with application.state.sessions() as session:
+        token = create_key(session, Role.auditor).token
+    TestClient(application).get("/v1/cases/C1", headers={"X-API-Key": token})
+    assert [r.path for r in _logged(database_url, key_id=token.split("_")[1])] == [
+        "/v1/cases/C1"]
 
 
 def test_one_writer_per_engine(app: FastAPI) -> None:

@@ -67,12 +67,11 @@ def test_prescreen_filters(
 
 
 def test_prescreen_weights_come_from_settings(
-    make_settings: Callable, auth: Auth, stored: dict
+    make_settings: Callable, make_app: Callable, auth: Auth, stored: dict
 ) -> None:
-    from api.app import create_app
     from api.security import Role, create_key
 
-    app = create_app(make_settings(prescreen_weights={"chronology": 5.0},
+    app = make_app(make_settings(prescreen_weights={"chronology": 5.0},
                                    prescreen_repeat_bonus=0.0))
     with app.state.sessions() as session:
         headers = {"X-API-Key": create_key(session, Role.auditor).token}
