@@ -71,17 +71,23 @@ def test_a_key_revoked_elsewhere_stops_working_when_its_cache_entry_expires(
     assert client.get("/v1/themes", headers=headers).status_code == 401
 
 
-def test_the_cache_ttl_comes_from_the_settings_and_real_time_ends_it(
-    make_settings: Callable[..., ServiceSettings], database_url: str,
-    make_app: Callable[[ServiceSettings], FastAPI],
-) -> None:
-    application = make_app(make_settings(key_cache_seconds=0.3))
+def _used_then_revoked_elsewhere(application: FastAPI, database_url: str) -> tuple[TestClient, dict[str, str]]:
+    """A client whose auditor key was accepted once, then revoked by another process."""
     with application.state.sessions() as session:
         token = create_key(session, Role.auditor).token
     client = TestClient(application)
     headers = {"X-API-Key": token}
     assert client.get("/v1/themes", headers=headers).status_code == 200
     _revoke_elsewhere(database_url, token.split("_")[1])
+    return client, headers
+
+
+def test_the_cache_ttl_comes_from_the_settings_and_real_time_ends_it(
+    make_settings: Callable[..., ServiceSettings], database_url: str,
+    make_app: Callable[[ServiceSettings], FastAPI],
+) -> None:
+    client, headers = _used_then_revoked_elsewhere(
+        make_app(make_settings(key_cache_seconds=0.3)), database_url)
     deadline = time.monotonic() + 5
     while client.get("/v1/themes", headers=headers).status_code == 200:
         assert time.monotonic() < deadline, "the revoked key was still accepted"
@@ -92,13 +98,8 @@ def test_with_the_cache_off_revocation_elsewhere_is_immediate(
     make_settings: Callable[..., ServiceSettings], database_url: str,
     make_app: Callable[[ServiceSettings], FastAPI],
 ) -> None:
-    application = make_app(make_settings(key_cache_seconds=0))
-    with application.state.sessions() as session:
-        token = create_key(session, Role.auditor).token
-    client = TestClient(application)
-    headers = {"X-API-Key": token}
-    assert client.get("/v1/themes", headers=headers).status_code == 200
-    _revoke_elsewhere(database_url, token.split("_")[1])
+    client, headers = _used_then_revoked_elsewhere(
+        make_app(make_settings(key_cache_seconds=0)), database_url)
     assert client.get("/v1/themes", headers=headers).status_code == 401
 
 
