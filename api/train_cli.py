@@ -13,16 +13,19 @@ if TYPE_CHECKING:
     from nlp.train import WeakSource
     from nlp.training_data import Example
 
+#: shared by train and calibrate
+HELDOUT_DOCS_OPTION = typer.Option(
+    None, "--heldout-docs", help="Gold JSONL file(s) of whole recordings, never trained on, "
+    "for the fused thresholds and veto; default: data_samples/heldout/*.jsonl.",
+)
+
 
 def train_command(
     data: list[Path] = typer.Option(
         None, "--data", help="Training JSONL file(s); default: data_samples/train/*.jsonl "
         "plus data_samples/sample_corpus.jsonl and tricky_sentences.jsonl when present.",
     ),
-    heldout_docs: list[Path] = typer.Option(
-        None, "--heldout-docs", help="Gold JSONL file(s) of whole recordings, never trained on, "
-        "for the fused thresholds; default: data_samples/heldout/*.jsonl.",
-    ),
+    heldout_docs: list[Path] = HELDOUT_DOCS_OPTION,
     out: Path = typer.Option(
         None, "--out", help="Folder to write the artefact and card to; default: the admin "
         "setting CASELENS_MODEL_DIR, else the package's models/.",
@@ -80,10 +83,7 @@ def train_command(
 
 
 def calibrate_command(
-    heldout_docs: list[Path] = typer.Option(
-        None, "--heldout-docs", help="Gold JSONL file(s) of whole recordings, never trained on; "
-        "default: data_samples/heldout/*.jsonl.",
-    ),
+    heldout_docs: list[Path] = HELDOUT_DOCS_OPTION,
     out: Path = typer.Option(
         None, "--out", help="Folder of the artefact to calibrate; default: CASELENS_MODEL_DIR, "
         "else the package's models/.",
