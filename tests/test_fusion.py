@@ -61,6 +61,40 @@ def test_a_negated_or_hypothetical_sentence_never_yields_a_model_only_concern(
     assert labels_and_detectors(fused, text) == {}
 
 
+class NegationReader:
+    """Reads "not" as part of an ``assessment_quality:concern`` claim: 0.9 with it, 0.2 without;
+    ``multi_agency:concern`` it gives 0.6 whatever the sentence says (it likes the words)."""
+
+    labels = LABELS
+    thresholds = {label: 0.5 for label in LABELS}
+    sha256 = "stub"
+
+    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
+        probs = np.zeros((len(sentences), len(LABELS)))
+        for i, sentence in enumerate(sentences):
+            probs[i, LABELS.index("assessment_quality:concern")] = 0.9 if " not " in sentence else 0.2
+        probs[:, LABELS.index("multi_agency:concern")] = 0.6
+        return probs
+
+
+@Language.factory("negation_reader")
+def _make_negation_reader(nlp: Language, name: str) -> ClassifierProposer:
+    return ClassifierProposer(NegationReader())
+
+
+@pytest.mark.parametrize(
+    "text", ["Ben has not been assessed since he moved in.", "If Ben has not been assessed, tell the IRO."]
+)
+def test_a_model_proposal_stands_in_a_doubting_sentence_only_when_it_read_the_trigger(text: str) -> None:
+    analyser = Analyser("rules")
+    analyser.nlp.add_pipe("negation_reader", before="caselens_assertion")
+    found = labels_and_detectors(analyser, text)
+    # without "not" (and "if") the concern falls to 0.2: the model read the negation as the claim
+    assert found.get("assessment_quality:concern") == ("model",)
+    # the other concern is as likely without the trigger words: the model only liked the sentence
+    assert "multi_agency:concern" not in found
+
+
 def test_rules_decide_the_polarity_when_both_detectors_speak_to_a_theme(fused: Analyser) -> None:
     found = labels_and_detectors(fused, "There is no evidence of drift.")
     # the rules flip the negated cue to the strength; the model's concern for the theme is not kept
