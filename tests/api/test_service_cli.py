@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from service_helpers import CHRONOLOGY_GAP, free_port, start_service
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.settings import get_settings
+from api.settings import ServiceSettings, get_settings
 
 runner = CliRunner()
 
@@ -56,14 +57,14 @@ def test_serve_runs_the_api_with_a_key_from_the_cli(cli_database: str) -> None:
     assert b"no chronology" not in stderr.lower()  # text never reaches the server log
 
 
-def test_evaluate_feedback_scores_against_the_database(cli_database: str) -> None:
+def test_evaluate_feedback_scores_against_the_database(
+    cli_database: str, make_app: Callable[[ServiceSettings], FastAPI]
+) -> None:
     from fastapi.testclient import TestClient
-
-    from api.app import create_app
 
     assert runner.invoke(cli, ["evaluate-feedback"]).exit_code == 1  # nothing yet
     token = runner.invoke(cli, ["keys", "create", "--role", "qa_lead"]).stdout.strip()
-    client = TestClient(create_app(get_settings()))
+    client = TestClient(make_app(get_settings()))
     headers = {"X-API-Key": token}
     client.post("/v1/documents", json={"id": "e1", "text": CHRONOLOGY_GAP}, headers=headers)
     client.post("/v1/feedback", headers=headers, json={
