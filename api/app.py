@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ from fastapi import FastAPI
 
 import nlp
 from api import dashboard
-from api.batch.jobs import claim_interrupted, start_job
+from api.batch.jobs import ResumeWatch
 from api.errors import install_error_handlers
 from api.routes import api_v1, health
 from api.security import KeyCache
@@ -54,16 +53,16 @@ def _analysis_pool(settings: ServiceSettings) -> ThreadPoolExecutor:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On start, load the analysis pipeline and resume batch jobs a stopped server left
-    unfinished; on stop, finish the analyses under way and write the queued access-log
+    unfinished (and, while running, those of any server that stops); on stop, finish the analyses under way and write the queued access-log
     rows before the engine closes."""
     settings: ServiceSettings = app.state.settings
     if app.state.analysis_pool is None:  # started again after a stop
         app.state.analysis_pool = _analysis_pool(settings)
     await asyncio.get_running_loop().run_in_executor(app.state.analysis_pool, _warm_up)
-    stale = dt.timedelta(seconds=settings.batch_stale_seconds)
-    for job_id in claim_interrupted(app.state.sessions, stale):
-        start_job(app.state.sessions, job_id, settings)
+    watch = ResumeWatch(app.state.sessions, settings)
+    watch.start()
     yield
+    watch.stop()
     pool, app.state.analysis_pool = app.state.analysis_pool, None
     pool.shutdown(wait=True)
     app.state.access_writer.close()

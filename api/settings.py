@@ -70,8 +70,8 @@ class ServiceSettings(CoreSettings):
         200, ge=1, description="rows sent to a batch worker process at a time"
     )
     batch_stale_seconds: float = Field(
-        60, ge=0, description="a running batch without progress for this long is resumed "
-        "by the next service start"
+        60, ge=1, description="a batch whose server has not renewed its heartbeat for this "
+        "long is resumed by another service process (renewed every third of it)"
     )
     prescreen_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_PRESCREEN_WEIGHTS),

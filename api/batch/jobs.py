@@ -4,8 +4,10 @@ A job moves ``reading`` → ``running`` → ``done`` (or ``failed``). Reading
 stores each row (guarded text and metadata, or its error) as a batch item;
 running analyses pending items chunk by chunk and, per chunk, stores the
 documents and marks the items done in one transaction. A job interrupted while
-running is picked up again (by the same or a restarted server) from its
-pending items, so nothing is lost or stored twice. The upload itself is held
+running is picked up again (by any running or restarted server process) from
+its pending items, so nothing is lost or stored twice: the process working on
+a job keeps its heartbeat fresh (``Lease``), and every process claims jobs
+whose heartbeat is older than the stale time (``ResumeWatch``). The upload itself is held
 in memory only, never written to disk.
 """
 from __future__ import annotations
@@ -212,6 +214,41 @@ def process(sessions: sessionmaker[Session], job_id: str, settings: ServiceSetti
         session.commit()
 
 
+class Lease:
+    """Keeps a job's heartbeat fresh while this process works on it.
+
+    Another process claims a job only when its heartbeat is older than the
+    stale time; renewing it every third of that time, whatever a chunk takes,
+    keeps a slow but live job from being claimed and analysed twice.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: str, every: float) -> None:
+        self.sessions, self.job_id, self.every = sessions, job_id, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.sessions() as session:
+                    session.execute(
+                        update(BatchJob)
+                        .where(BatchJob.id == self.job_id, BatchJob.status.in_(ACTIVE))
+                        .values(heartbeat_at=_now())
+                    )
+                    session.commit()
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.error("batch %s heartbeat not renewed: %s", self.job_id, type(exc).__name__)
+
+
 def run_job(
     sessions: sessionmaker[Session],
     job_id: str,
@@ -220,9 +257,10 @@ def run_job(
 ) -> None:
     """Read the upload (when given) and process the job; any failure marks the job failed."""
     try:
-        if upload is not None and not read_upload(sessions, job_id, settings=settings, **upload):
-            return
-        process(sessions, job_id, settings)
+        with Lease(sessions, job_id, settings.batch_stale_seconds / 3):
+            if upload is not None and not read_upload(sessions, job_id, settings=settings, **upload):
+                return
+            process(sessions, job_id, settings)
     except Exception as exc:  # noqa: BLE001 - a background job reports, never raises
         log.error("batch %s stopped: %s", job_id, type(exc).__name__)
         with sessions() as session:
@@ -280,6 +318,43 @@ def claim_interrupted(
         if won:
             claimed.append(job_id)
     return claimed
+
+
+class ResumeWatch:
+    """Resumes interrupted jobs in this process: at once, then every half stale time.
+
+    A job whose server died is claimed by whichever live process looks first,
+    without waiting for a restart.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], settings: ServiceSettings) -> None:
+        self.sessions, self.settings = sessions, settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="batch-resume", daemon=True)
+
+    def resume(self) -> list[str]:
+        """Claim the interrupted jobs now and start them; their ids."""
+        stale = dt.timedelta(seconds=self.settings.batch_stale_seconds)
+        claimed = claim_interrupted(self.sessions, stale)
+        for job_id in claimed:
+            start_job(self.sessions, job_id, self.settings)
+        return claimed
+
+    def start(self) -> None:
+        self.resume()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.batch_stale_seconds / 2):
+            try:
+                self.resume()
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.error("interrupted batches not claimed: %s", type(exc).__name__)
 
 
 def job_errors(session: Session, job_id: str, limit: int) -> list[dict[str, Any]]:

@@ -14,10 +14,10 @@ from api.security import Role, create_key
 from api.storage.db import create_db_engine, session_factory
 from api.storage.models import Analysis, Document
 
-# One service worker: with a stale time of 0 every worker that starts would claim the
-# interrupted job again (the claim only wins against an older heartbeat).
+# Two service workers: the one that claims the interrupted job renews its heartbeat, so
+# the other never claims it too (nothing is stored twice).
 BATCH_ENV = {"CASELENS_BATCH_PROCESSES": "2", "CASELENS_BATCH_CHUNK_SIZE": "5",
-             "CASELENS_BATCH_STALE_SECONDS": "0", "CASELENS_WORKERS": "1"}
+             "CASELENS_BATCH_STALE_SECONDS": "1", "CASELENS_WORKERS": "2"}
 
 
 def _poll(base: str, path: str, headers: dict, until, timeout: float = 600) -> dict:
