@@ -8,8 +8,9 @@ chosen on whole recordings that no model was trained on
 (``data_samples/heldout/``), in two steps:
 
 1. each scheme - the sentence thresholds as they are, one threshold shared by
-   all labels, a threshold per label - is chosen on one part of the held-out
-   documents and scored on the other (parts are the writers' files), so the
+   all labels, a threshold per label - is chosen on all but one part of the
+   held-out documents and scored on that part, for each part in turn (parts
+   are the writers' files), so the
    comparison is not flattered by choosing and scoring on the same text;
 2. the winning scheme is chosen again on all held-out documents, and its
    thresholds go into the artefact and the model card.
@@ -126,7 +127,7 @@ def choose(scheme: str, ds: DocumentScores, sentence: np.ndarray, veto: float = 
 
 
 def _folds(ds: DocumentScores) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(choose-on, score-on) row masks: writer against writer, or halves of one file."""
+    """(choose-on, score-on) row masks: the other writers against each writer, or halves of one file."""
     parts = np.unique(ds.part)
     if len(parts) >= 2:
         return [(ds.part != p, ds.part == p) for p in parts]
@@ -160,8 +161,8 @@ def select(
     scheme, veto = best
     final = choose(scheme, ds, sentence, veto)
     report = {
-        "rule": "micro-F1 of fused document labels; each scheme and veto chosen on one writer's "
-        "held-out documents and scored on the other's; the best pair refitted on all",
+        "rule": "micro-F1 of fused document labels; each scheme and veto chosen on the other "
+        "writers' held-out documents and scored on each writer's; the best pair refitted on all",
         "documents": len(ds.part),
         "cross_part_micro_f1": crossed,
         "scheme": scheme,
