@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 import threading
 import warnings
+import zlib
 from pathlib import Path
 
 import joblib
 import sklearn
+from joblib.numpy_pickle import NumpyPickler
 from sklearn.exceptions import InconsistentVersionWarning
 
 from nlp.errors import ModelError
@@ -31,6 +34,36 @@ _RETRAIN = "Run `caselens train` to rebuild it."
 
 _lock = threading.Lock()
 _loaded: dict[Path, SentenceClassifier | None] = {}
+
+
+class _CanonicalPickler(NumpyPickler):
+    """joblib's pickler, writing every string in full.
+
+    A plain pickle writes a string it has met before *as the same object* as a
+    back-reference, so equal models could give different bytes depending on
+    which strings the process happened to share (after loading another model,
+    say). Writing each string out makes the bytes depend on the values only,
+    so a training run gives the same SHA-256 in any process.
+    """
+
+    dispatch = NumpyPickler.dispatch.copy()
+
+    def save_str(self, obj: str) -> None:
+        self.memoize = lambda _: None  # type: ignore[method-assign]
+        try:
+            pickle._Pickler.save_str(self, obj)  # type: ignore[attr-defined]
+        finally:
+            del self.memoize
+
+    dispatch[str] = save_str
+
+
+def dump_artefact(classifier: SentenceClassifier, path: Path) -> None:
+    """Write ``classifier`` as joblib writes it with ``compress=3`` (zlib), in bytes that
+    depend on its values only; ``joblib.load`` reads it back."""
+    buffer = io.BytesIO()
+    _CanonicalPickler(buffer).dump(classifier)
+    path.write_bytes(zlib.compress(buffer.getvalue(), 3))
 
 
 def package_model_dir() -> Path:

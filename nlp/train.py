@@ -402,7 +402,7 @@ FUSED_THRESHOLD_RULE = (
 
 
 def _dump(clf: SentenceClassifier, artefact: Path) -> str:
-    joblib.dump(clf, artefact, compress=3)
+    model_store.dump_artefact(clf, artefact)
     return _sha256(artefact)
 
 
