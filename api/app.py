@@ -53,8 +53,8 @@ def _analysis_pool(settings: ServiceSettings) -> ThreadPoolExecutor:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On start, load the analysis pipeline and resume batch jobs a stopped server left
-    unfinished (and, while running, those of any server that stops); on stop, finish the analyses under way and write the queued access-log
-    rows before the engine closes."""
+    unfinished (and, while running, those of any server that stops); on stop, finish
+    the analyses under way and write the queued access-log rows before the engine closes."""
     settings: ServiceSettings = app.state.settings
     if app.state.analysis_pool is None:  # started again after a stop
         app.state.analysis_pool = _analysis_pool(settings)

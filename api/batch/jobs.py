@@ -7,8 +7,8 @@ documents and marks the items done in one transaction. A job interrupted while
 running is picked up again (by any running or restarted server process) from
 its pending items, so nothing is lost or stored twice: the process working on
 a job keeps its heartbeat fresh (``Lease``), and every process claims jobs
-whose heartbeat is older than the stale time (``ResumeWatch``). The upload itself is held
-in memory only, never written to disk.
+whose heartbeat is older than the stale time (``ResumeWatch``). The upload
+itself is held in memory only, never written to disk.
 """
 from __future__ import annotations
 
@@ -214,6 +214,31 @@ def process(sessions: sessionmaker[Session], job_id: str, settings: ServiceSetti
         session.commit()
 
 
+class _Every:
+    """Runs ``action`` in a daemon thread every ``seconds`` until stopped; a failed
+    round is logged (``what`` names it) and the next one tries again."""
+
+    def __init__(self, name: str, seconds: float, action: Callable[[], object], what: str) -> None:
+        self.seconds, self.action, self.what = seconds, action, what
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.action()
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.error("%s: %s", self.what, type(exc).__name__)
+
+
 class Lease:
     """Keeps a job's heartbeat fresh while this process works on it.
 
@@ -223,30 +248,25 @@ class Lease:
     """
 
     def __init__(self, sessions: sessionmaker[Session], job_id: str, every: float) -> None:
-        self.sessions, self.job_id, self.every = sessions, job_id, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+        self.sessions, self.job_id = sessions, job_id
+        self._renewal = _Every(f"lease-{job_id}", every, self._renew,
+                               f"batch {job_id} heartbeat not renewed")
 
     def __enter__(self) -> Lease:
-        self._thread.start()
+        self._renewal.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        self._renewal.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                with self.sessions() as session:
-                    session.execute(
-                        update(BatchJob)
-                        .where(BatchJob.id == self.job_id, BatchJob.status.in_(ACTIVE))
-                        .values(heartbeat_at=_now())
-                    )
-                    session.commit()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again
-                log.error("batch %s heartbeat not renewed: %s", self.job_id, type(exc).__name__)
+    def _renew(self) -> None:
+        with self.sessions() as session:
+            session.execute(
+                update(BatchJob)
+                .where(BatchJob.id == self.job_id, BatchJob.status.in_(ACTIVE))
+                .values(heartbeat_at=_now())
+            )
+            session.commit()
 
 
 def run_job(
@@ -329,8 +349,8 @@ class ResumeWatch:
 
     def __init__(self, sessions: sessionmaker[Session], settings: ServiceSettings) -> None:
         self.sessions, self.settings = sessions, settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="batch-resume", daemon=True)
+        self._rounds = _Every("batch-resume", settings.batch_stale_seconds / 2, self.resume,
+                              "interrupted batches not claimed")
 
     def resume(self) -> list[str]:
         """Claim the interrupted jobs now and start them; their ids."""
@@ -342,19 +362,10 @@ class ResumeWatch:
 
     def start(self) -> None:
         self.resume()
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.batch_stale_seconds / 2):
-            try:
-                self.resume()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again
-                log.error("interrupted batches not claimed: %s", type(exc).__name__)
+        self._rounds.stop()
 
 
 def job_errors(session: Session, job_id: str, limit: int) -> list[dict[str, Any]]:

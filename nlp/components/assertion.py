@@ -22,8 +22,8 @@ the trigger as part of the claim: its probability for the label falls when
 the negation and condition words are taken out of the sentence ("he has not
 been assessed" -> "he has been assessed").  A proposal the model makes because
 it liked the theme's words ("there is no drift") is as likely or likelier
-without the "no", and is dropped - in a
-negated sentence unless a rule cue of the same theme reached the same decision.
+without the "no", and is dropped - in a negated sentence unless a rule cue of
+the same theme reached the same decision.
 """
 from __future__ import annotations
 
@@ -266,7 +266,8 @@ class Assertion:
         )
 
     def decide(
-        self, p: Proposal, mods: set[str], rule_decided: set[tuple[str, str]], read_through: bool = False
+        self, p: Proposal, mods: set[str], rule_decided: set[tuple[str, str]],
+        read_through: bool = False,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
         """(polarity, confidence, assertion tags) outcomes for one proposal.
 
@@ -356,17 +357,13 @@ class Assertion:
         )
         return doc
 
-
     def _read_through(
         self, doc: Doc, by_sentence: dict[int, list[Proposal]], triggers: list[Trigger]
     ) -> set[tuple[int, str, str]]:
         """(sentence, theme, kind) of the classifier proposals whose probability falls
         by more than ``READ_THROUGH_MARGIN`` when the sentence's negation and
         condition words are taken out: the classifier read them as part of the claim."""
-        reader = next((pipe for _, pipe in self.nlp.pipeline if isinstance(pipe, Rereader)), None)
-        if reader is None:
-            return set()
-        asked: list[tuple[Proposal, str]] = []
+        asked: list[tuple[list[Proposal], str]] = []  # a sentence's model proposals, re-worded
         for sent_start, props in by_sentence.items():
             model = [p for p in props if p.detector != "rules"]
             sent_end = props[0].sent_end
@@ -379,14 +376,18 @@ class Assertion:
                     doc[i].text_with_ws for i in range(sent_start, sent_end)
                     if not any(t.start <= i < t.end for t in doubting)
                 )
-                asked.extend((p, kept) for p in model)
+                asked.append((model, kept))
         if not asked:
             return set()
-        without = reader.reread([text for _, text in asked], [f"{p.theme}:{p.kind}" for p, _ in asked])
+        reader = next((pipe for _, pipe in self.nlp.pipeline if isinstance(pipe, Rereader)), None)
+        if reader is None:
+            return set()
+        without = reader.reread([text for _, text in asked])
         return {
             (p.sent_start, p.theme, p.kind)
-            for (p, _), after in zip(asked, without, strict=True)
-            if after < p.confidence - READ_THROUGH_MARGIN
+            for (model, _), after in zip(asked, without, strict=True)
+            for p in model
+            if after[f"{p.theme}:{p.kind}"] < p.confidence - READ_THROUGH_MARGIN
         }
 
 
@@ -394,7 +395,7 @@ class Assertion:
 class Rereader(Protocol):
     """A pipeline component that can score re-worded sentences (the classifier)."""
 
-    def reread(self, sentences: list[str], labels: list[str]) -> list[float]: ...
+    def reread(self, sentences: list[str]) -> list[dict[str, float]]: ...
 
 
 def _contrast_in(contrasts: list[tuple[int, int, int]], start: int, end: int) -> tuple[int, int, int] | None:

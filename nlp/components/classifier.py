@@ -40,14 +40,13 @@ class ClassifierProposer:
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
-    def reread(self, sentences: list[str], labels: list[str]) -> list[float]:
-        """The probability of ``labels[i]`` for ``sentences[i]``: the assertion step
-        asks it of sentences with their negation and condition words taken out."""
+    def reread(self, sentences: list[str]) -> list[dict[str, float]]:
+        """Label probabilities of each sentence: the assertion step asks them of
+        sentences with their negation and condition words taken out."""
         if not sentences:
             return []
-        column = {label: j for j, label in enumerate(self.classifier.labels)}
-        probs = self.classifier.predict_proba(sentences)
-        return [float(probs[i, column[label]]) for i, label in enumerate(labels)]
+        probs = self.classifier.predict_proba(sentences).tolist()
+        return [dict(zip(self.classifier.labels, row, strict=True)) for row in probs]
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         docs = iter(docs)
