@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 import nlp
+from nlp.baseline import KeywordBaseline
 from nlp.codebook import get_codebook
 from nlp.errors import CaselensError
-from nlp.evaluate import evaluate as run_evaluation, predictor
-from nlp.baseline import KeywordBaseline
+from nlp.evaluate import evaluate as run_evaluation
+from nlp.evaluate import predictor
 from nlp.pipeline import DETECTOR_CHOICES, get_analyser
 from nlp.records import read_gold, read_text_file
 

@@ -14,7 +14,6 @@ import itertools
 import os
 import statistics
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import spacy

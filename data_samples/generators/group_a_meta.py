@@ -18,6 +18,7 @@ import sys
 from datetime import date
 
 from common import TRAIN_DIR, Entry, GroupSpec, main, signed_label, source_lines, theme_codes
+
 from nlp.taxonomy import DOC_TYPES, SERVICE_AREAS
 
 # Group A's theme codes predate the shared table and differ from it (ch, sv, pl, th, chal).
