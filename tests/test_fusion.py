@@ -13,16 +13,20 @@ from nlp.taxonomy import LABELS
 
 
 class StubClassifier:
-    """Says every sentence is ``multi_agency:concern`` and ``drift_delay:concern``."""
+    """Says a sentence is ``multi_agency:concern`` and ``drift_delay:concern`` whenever it
+    holds one of a few words, whatever else it says: a model that only likes words."""
 
     labels = LABELS
     thresholds = {label: 0.5 for label in LABELS}
     sha256 = "stub"
+    liked = ("family", "worries", "appointments", "drift", "agencies")
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
         probs = np.zeros((len(sentences), len(LABELS)))
-        probs[:, LABELS.index("multi_agency:concern")] = 0.95
-        probs[:, LABELS.index("drift_delay:concern")] = 0.9
+        for i, sentence in enumerate(sentences):
+            if any(word in sentence.lower() for word in self.liked):
+                probs[i, LABELS.index("multi_agency:concern")] = 0.95
+                probs[i, LABELS.index("drift_delay:concern")] = 0.9
         return probs
 
 
@@ -63,7 +67,7 @@ def test_a_negated_or_hypothetical_sentence_never_yields_a_model_only_concern(
 
 class NegationReader:
     """Reads "not" as part of an ``assessment_quality:concern`` claim: 0.9 with it, 0.2 without;
-    ``multi_agency:concern`` it gives 0.6 whatever the sentence says (it likes the words)."""
+    ``multi_agency:concern`` it gives 0.6 to any sentence with "assessed" (it likes the word)."""
 
     labels = LABELS
     thresholds = {label: 0.5 for label in LABELS}
@@ -73,7 +77,7 @@ class NegationReader:
         probs = np.zeros((len(sentences), len(LABELS)))
         for i, sentence in enumerate(sentences):
             probs[i, LABELS.index("assessment_quality:concern")] = 0.9 if " not " in sentence else 0.2
-        probs[:, LABELS.index("multi_agency:concern")] = 0.6
+            probs[i, LABELS.index("multi_agency:concern")] = 0.6 if "assessed" in sentence else 0.0
         return probs
 
 
@@ -93,6 +97,45 @@ def test_a_model_proposal_stands_in_a_doubting_sentence_only_when_it_read_the_tr
     assert found.get("assessment_quality:concern") == ("model",)
     # the other concern is as likely without the trigger words: the model only liked the sentence
     assert "multi_agency:concern" not in found
+
+
+class AttendanceReader:
+    """Gives ``impact_focus:strength`` 0.9 to any sentence about attendance, negated or not."""
+
+    labels = LABELS
+    thresholds = {label: 0.5 for label in LABELS}
+    sha256 = "stub"
+
+    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
+        probs = np.zeros((len(sentences), len(LABELS)))
+        for i, sentence in enumerate(sentences):
+            if "attendance" in sentence.lower():
+                probs[i, LABELS.index("impact_focus:strength")] = 0.9
+        return probs
+
+
+@Language.factory("attendance_reader")
+def _make_attendance_reader(nlp: Language, name: str) -> ClassifierProposer:
+    return ClassifierProposer(AttendanceReader())
+
+
+@pytest.mark.parametrize(
+    "text, stands",
+    [
+        # the claim is made before the negated clause: without that clause it is still proposed
+        ("Attendance is up to 95%, and he has not been excluded since May.", True),
+        # the liked word is inside the negated clause: taken out with it, nothing is left
+        ("He has not improved his attendance since May.", False),
+        ("If attendance improves, the plan will step down.", False),
+    ],
+)
+def test_a_model_proposal_stands_when_its_claim_lies_outside_the_negated_clause(
+    text: str, stands: bool
+) -> None:
+    analyser = Analyser("rules")
+    analyser.nlp.add_pipe("attendance_reader", before="caselens_assertion")
+    found = labels_and_detectors(analyser, text)
+    assert ("impact_focus:strength" in found) is stands
 
 
 def test_rules_decide_the_polarity_when_both_detectors_speak_to_a_theme(fused: Analyser) -> None:

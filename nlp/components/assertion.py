@@ -17,13 +17,20 @@ For each proposal the categories that reach its cue decide what happens:
 
 Classifier proposals cover the whole sentence, so every trigger in it reaches
 them, and recommendations turn them into the concern.  In a hypothetical or
-negated sentence a classifier proposal stands only when the classifier read
-the trigger as part of the claim: its probability for the label falls when
-the negation and condition words are taken out of the sentence ("he has not
-been assessed" -> "he has been assessed").  A proposal the model makes because
-it liked the theme's words ("there is no drift") is as likely or likelier
-without the "no", and is dropped - in a negated sentence unless a rule cue of
-the same theme reached the same decision.
+negated sentence a classifier proposal stands only when
+
+- the classifier read the trigger as part of the claim: its probability for
+  the label falls when the negation and condition words are taken out of the
+  sentence ("he has not been assessed" -> "he has been assessed"); or
+- the claim lies outside what the trigger governs: the classifier still
+  proposes the label when each trigger is taken out together with the rest of
+  its clause ("attendance is up to 95%, and he has not been excluded since
+  May" -> "attendance is up to 95%, and he has").
+
+A proposal the model makes because it liked the words under the trigger
+("there is no drift") is as likely or likelier without the "no", and nothing
+of it is left once the clause is out, so it is dropped - in a negated sentence
+unless a rule cue of the same theme reached the same decision.
 """
 from __future__ import annotations
 
@@ -360,10 +367,12 @@ class Assertion:
     def _read_through(
         self, doc: Doc, by_sentence: dict[int, list[Proposal]], triggers: list[Trigger]
     ) -> set[tuple[int, str, str]]:
-        """(sentence, theme, kind) of the classifier proposals whose probability falls
-        by more than ``READ_THROUGH_MARGIN`` when the sentence's negation and
-        condition words are taken out: the classifier read them as part of the claim."""
-        asked: list[tuple[list[Proposal], str]] = []  # a sentence's model proposals, re-worded
+        """(sentence, theme, kind) of the classifier proposals that stand in a sentence
+        with negation or condition words: their probability falls by more than
+        ``READ_THROUGH_MARGIN`` when those words are taken out (the classifier read
+        them as part of the claim), or the classifier still proposes them when the
+        words' clauses are taken out (the claim is made outside them)."""
+        asked: list[tuple[list[Proposal], str, str]] = []  # model proposals, two re-wordings
         for sent_start, props in by_sentence.items():
             model = [p for p in props if p.detector != "rules"]
             sent_end = props[0].sent_end
@@ -372,23 +381,41 @@ class Assertion:
                 if t.category in DOUBTING and t.start >= sent_start and t.end <= sent_end
             ]
             if model and doubting:
-                kept = "".join(
-                    doc[i].text_with_ws for i in range(sent_start, sent_end)
-                    if not any(t.start <= i < t.end for t in doubting)
-                )
-                asked.append((model, kept))
+                governed = [self._clause(doc, t, sent_start, sent_end) for t in doubting]
+                asked.append((
+                    model,
+                    _text_without(doc, sent_start, sent_end, [(t.start, t.end) for t in doubting]),
+                    _text_without(doc, sent_start, sent_end, governed),
+                ))
         if not asked:
             return set()
         reader = next((pipe for _, pipe in self.nlp.pipeline if isinstance(pipe, Rereader)), None)
         if reader is None:
             return set()
-        without = reader.reread([text for _, text in asked])
-        return {
-            (p.sent_start, p.theme, p.kind)
-            for (model, _), after in zip(asked, without, strict=True)
-            for p in model
-            if after[f"{p.theme}:{p.kind}"] < p.confidence - READ_THROUGH_MARGIN
-        }
+        n = len(asked)
+        scored = reader.reread([text for _, text, _ in asked] + [text for _, _, text in asked])
+        standing = set()
+        for (model, _, _), without, outside in zip(asked, scored[:n], scored[n:], strict=True):
+            for p in model:
+                label = f"{p.theme}:{p.kind}"
+                read = without[label] < p.confidence - READ_THROUGH_MARGIN
+                if read or reader.proposes(label, outside[label]):
+                    standing.add((p.sent_start, p.theme, p.kind))
+        return standing
+
+    def _clause(self, doc: Doc, trig: Trigger, sent_start: int, sent_end: int) -> tuple[int, int]:
+        """The tokens a trigger governs for a whole-sentence proposal: the trigger and
+        the rest of its clause in its direction, up to a terminator or a comma."""
+        stops = self.stop_both | {","}
+        if trig.direction == "forward":
+            end = trig.end
+            while end < sent_end and doc[end].norm_ not in stops:
+                end += 1
+            return trig.start, end
+        start = trig.start
+        while start > sent_start and doc[start - 1].norm_ not in stops:
+            start -= 1
+        return start, trig.end
 
 
 @runtime_checkable
@@ -396,6 +423,15 @@ class Rereader(Protocol):
     """A pipeline component that can score re-worded sentences (the classifier)."""
 
     def reread(self, sentences: list[str]) -> list[dict[str, float]]: ...
+
+    def proposes(self, label: str, probability: float) -> bool: ...
+
+
+def _text_without(doc: Doc, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """The text of tokens ``start``..``end`` less those inside any of ``spans``."""
+    return "".join(
+        doc[i].text_with_ws for i in range(start, end) if not any(a <= i < b for a, b in spans)
+    )
 
 
 def _contrast_in(contrasts: list[tuple[int, int, int]], start: int, end: int) -> tuple[int, int, int] | None:

@@ -48,6 +48,10 @@ class ClassifierProposer:
         probs = self.classifier.predict_proba(sentences).tolist()
         return [dict(zip(self.classifier.labels, row, strict=True)) for row in probs]
 
+    def proposes(self, label: str, probability: float) -> bool:
+        """Whether ``probability`` reaches the bar at which this component proposes ``label``."""
+        return probability >= self.thresholds[self.classifier.labels.index(label)]
+
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         docs = iter(docs)
         while batch := list(islice(docs, batch_size)):
