@@ -138,6 +138,24 @@ def test_a_model_proposal_stands_when_its_claim_lies_outside_the_negated_clause(
     assert ("impact_focus:strength" in found) is stands
 
 
+@pytest.mark.parametrize(
+    "text, polarity",
+    [
+        # the recommendation's clause is about something else: the strength is kept
+        ("Attendance is up to 97%, and the SW should share this with the IRO.", "strength"),
+        # the claim is inside the recommendation's clause: it implies the gap (rule 3)
+        ("The SW should look at attendance at every visit.", "concern"),
+    ],
+)
+def test_a_recommendation_turns_a_model_strength_into_the_concern_only_when_it_governs_the_claim(
+    text: str, polarity: str
+) -> None:
+    analyser = Analyser("rules")
+    analyser.nlp.add_pipe("attendance_reader", before="caselens_assertion")
+    found = {label for label in labels_and_detectors(analyser, text) if label.startswith("impact_focus:")}
+    assert found == {f"impact_focus:{polarity}"}
+
+
 def test_rules_decide_the_polarity_when_both_detectors_speak_to_a_theme(fused: Analyser) -> None:
     found = labels_and_detectors(fused, "There is no evidence of drift.")
     # the rules flip the negated cue to the strength; the model's concern for the theme is not kept

@@ -16,8 +16,10 @@ For each proposal the categories that reach its cue decide what happens:
 - **hedge** ("not always", "some", "at times") — kept, with less confidence (rule 5).
 
 Classifier proposals cover the whole sentence, so every trigger in it reaches
-them, and recommendations turn them into the concern.  In a hypothetical or
-negated sentence a classifier proposal stands only when
+them, and a recommendation turns them into the concern - unless the classifier
+still proposes a strength with the recommendation's clause taken out (the
+recommendation is about something else).  In a hypothetical or negated
+sentence a classifier proposal stands only when
 
 - the classifier read the trigger as part of the claim: its probability for
   the label falls when the negation and condition words are taken out of the
@@ -322,7 +324,7 @@ class Assertion:
         by_sentence: dict[int, list[Proposal]] = {}
         for p in proposals:
             by_sentence.setdefault(p.sent_start, []).append(p)
-        read_through = self._read_through(doc, by_sentence, triggers)
+        standing, unrecommended = self._classifier_readings(doc, by_sentence, triggers)
         best: dict[tuple[int, str, str], Decision] = {}
         for sent_start, props in by_sentence.items():
             sent_end = props[0].sent_end
@@ -338,7 +340,9 @@ class Assertion:
                 if p.detector == "rules" and self._misreads_contrast(p, contrasts):
                     continue
                 mods = self.modifiers(doc, p, in_sentence)
-                reread = (p.sent_start, p.theme, p.kind) in read_through
+                if (p.sent_start, p.theme, p.kind) in unrecommended:
+                    mods.discard("recommendation")
+                reread = (p.sent_start, p.theme, p.kind) in standing
                 for polarity, conf, tags in self.decide(p, mods, rule_decided, reread):
                     if p.detector == "rules":
                         rule_decided.add((p.theme, polarity))
@@ -364,44 +368,61 @@ class Assertion:
         )
         return doc
 
-    def _read_through(
+    def _classifier_readings(
         self, doc: Doc, by_sentence: dict[int, list[Proposal]], triggers: list[Trigger]
-    ) -> set[tuple[int, str, str]]:
-        """(sentence, theme, kind) of the classifier proposals that stand in a sentence
-        with negation or condition words: their probability falls by more than
-        ``READ_THROUGH_MARGIN`` when those words are taken out (the classifier read
-        them as part of the claim), or the classifier still proposes them when the
-        words' clauses are taken out (the claim is made outside them)."""
-        asked: list[tuple[list[Proposal], str, str]] = []  # model proposals, two re-wordings
+    ) -> tuple[set[tuple[int, str, str]], set[tuple[int, str, str]]]:
+        """How the classifier's own reading of a sentence bears on its triggers.
+
+        Returns two sets of (sentence, theme, kind) of classifier proposals:
+
+        - *standing*: in a sentence with negation or condition words, the
+          proposal's probability falls by more than ``READ_THROUGH_MARGIN`` when
+          those words are taken out (the classifier read them as part of the
+          claim), or the classifier still proposes it when the words' clauses
+          are taken out (the claim is made outside them);
+        - *unrecommended*: a strength the classifier still proposes when the
+          sentence's recommendation clauses are taken out ("attendance is up to
+          97%, and the SW should tell the IRO"): the recommendation is about
+          something else and does not turn it into the concern.
+
+        Every re-worded sentence is scored in one call to the classifier.
+        """
+        queries: list[tuple[str, list[Proposal], str]] = []  # (test, proposals, re-worded text)
         for sent_start, props in by_sentence.items():
             model = [p for p in props if p.detector != "rules"]
+            if not model:
+                continue
             sent_end = props[0].sent_end
-            doubting = [
-                t for t in triggers
-                if t.category in DOUBTING and t.start >= sent_start and t.end <= sent_end
-            ]
-            if model and doubting:
-                governed = [self._clause(doc, t, sent_start, sent_end) for t in doubting]
-                asked.append((
-                    model,
-                    _text_without(doc, sent_start, sent_end, [(t.start, t.end) for t in doubting]),
-                    _text_without(doc, sent_start, sent_end, governed),
-                ))
-        if not asked:
-            return set()
+            inside = [t for t in triggers if t.start >= sent_start and t.end <= sent_end]
+            doubting = [t for t in inside if t.category in DOUBTING]
+            if doubting:
+                words = [(t.start, t.end) for t in doubting]
+                clauses = [self._clause(doc, t, sent_start, sent_end) for t in doubting]
+                queries.append(("read", model, _text_without(doc, sent_start, sent_end, words)))
+                queries.append(("outside", model, _text_without(doc, sent_start, sent_end, clauses)))
+            recommending = [t for t in inside if t.category == "recommendation"]
+            strengths = [p for p in model if p.kind == "strength"]
+            if recommending and strengths:
+                clauses = [self._clause(doc, t, sent_start, sent_end) for t in recommending]
+                queries.append(("unrecommended", strengths, _text_without(doc, sent_start, sent_end, clauses)))
+        standing: set[tuple[int, str, str]] = set()
+        unrecommended: set[tuple[int, str, str]] = set()
+        if not queries:
+            return standing, unrecommended
         reader = next((pipe for _, pipe in self.nlp.pipeline if isinstance(pipe, Rereader)), None)
         if reader is None:
-            return set()
-        n = len(asked)
-        scored = reader.reread([text for _, text, _ in asked] + [text for _, _, text in asked])
-        standing = set()
-        for (model, _, _), without, outside in zip(asked, scored[:n], scored[n:], strict=True):
-            for p in model:
-                label = f"{p.theme}:{p.kind}"
-                read = without[label] < p.confidence - READ_THROUGH_MARGIN
-                if read or reader.proposes(label, outside[label]):
-                    standing.add((p.sent_start, p.theme, p.kind))
-        return standing
+            return standing, unrecommended
+        scored = reader.reread([text for _, _, text in queries])
+        for (test, props, _), after in zip(queries, scored, strict=True):
+            for p in props:
+                label, key = f"{p.theme}:{p.kind}", (p.sent_start, p.theme, p.kind)
+                if test == "read" and after[label] < p.confidence - READ_THROUGH_MARGIN:
+                    standing.add(key)
+                elif test == "outside" and reader.proposes(label, after[label]):
+                    standing.add(key)
+                elif test == "unrecommended" and reader.proposes(label, after[label]):
+                    unrecommended.add(key)
+        return standing, unrecommended
 
     def _clause(self, doc: Doc, trig: Trigger, sent_start: int, sent_end: int) -> tuple[int, int]:
         """The tokens a trigger governs for a whole-sentence proposal: the trigger and
