@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -12,22 +13,34 @@ from nlp.pipeline import Analyser
 from nlp.taxonomy import LABELS
 
 
-class StubClassifier:
-    """Says a sentence is ``multi_agency:concern`` and ``drift_delay:concern`` whenever it
-    holds one of a few words, whatever else it says: a model that only likes words."""
+class WordReader:
+    """A stub classifier: ``score`` gives each sentence its label probabilities."""
 
     labels = LABELS
-    thresholds = {label: 0.5 for label in LABELS}
+    thresholds: ClassVar[dict[str, float]] = dict.fromkeys(LABELS, 0.5)
     sha256 = "stub"
-    liked = ("family", "worries", "appointments", "drift", "agencies")
+
+    def score(self, sentence: str) -> dict[str, float]:
+        raise NotImplementedError
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
         probs = np.zeros((len(sentences), len(LABELS)))
         for i, sentence in enumerate(sentences):
-            if any(word in sentence.lower() for word in self.liked):
-                probs[i, LABELS.index("multi_agency:concern")] = 0.95
-                probs[i, LABELS.index("drift_delay:concern")] = 0.9
+            for label, p in self.score(sentence).items():
+                probs[i, LABELS.index(label)] = p
         return probs
+
+
+class StubClassifier(WordReader):
+    """Says a sentence is ``multi_agency:concern`` and ``drift_delay:concern`` whenever it
+    holds one of a few words, whatever else it says: a model that only likes words."""
+
+    liked = ("family", "worries", "appointments", "drift", "agencies")
+
+    def score(self, sentence: str) -> dict[str, float]:
+        if any(word in sentence.lower() for word in self.liked):
+            return {"multi_agency:concern": 0.95, "drift_delay:concern": 0.9}
+        return {}
 
 
 @Language.factory("stub_classifier")
@@ -65,20 +78,15 @@ def test_a_negated_or_hypothetical_sentence_never_yields_a_model_only_concern(
     assert labels_and_detectors(fused, text) == {}
 
 
-class NegationReader:
+class NegationReader(WordReader):
     """Reads "not" as part of an ``assessment_quality:concern`` claim: 0.9 with it, 0.2 without;
     ``multi_agency:concern`` it gives 0.6 to any sentence with "assessed" (it likes the word)."""
 
-    labels = LABELS
-    thresholds = {label: 0.5 for label in LABELS}
-    sha256 = "stub"
-
-    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
-        probs = np.zeros((len(sentences), len(LABELS)))
-        for i, sentence in enumerate(sentences):
-            probs[i, LABELS.index("assessment_quality:concern")] = 0.9 if " not " in sentence else 0.2
-            probs[i, LABELS.index("multi_agency:concern")] = 0.6 if "assessed" in sentence else 0.0
-        return probs
+    def score(self, sentence: str) -> dict[str, float]:
+        return {
+            "assessment_quality:concern": 0.9 if " not " in sentence else 0.2,
+            "multi_agency:concern": 0.6 if "assessed" in sentence else 0.0,
+        }
 
 
 @Language.factory("negation_reader")
@@ -99,19 +107,11 @@ def test_a_model_proposal_stands_in_a_doubting_sentence_only_when_it_read_the_tr
     assert "multi_agency:concern" not in found
 
 
-class AttendanceReader:
+class AttendanceReader(WordReader):
     """Gives ``impact_focus:strength`` 0.9 to any sentence about attendance, negated or not."""
 
-    labels = LABELS
-    thresholds = {label: 0.5 for label in LABELS}
-    sha256 = "stub"
-
-    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
-        probs = np.zeros((len(sentences), len(LABELS)))
-        for i, sentence in enumerate(sentences):
-            if "attendance" in sentence.lower():
-                probs[i, LABELS.index("impact_focus:strength")] = 0.9
-        return probs
+    def score(self, sentence: str) -> dict[str, float]:
+        return {"impact_focus:strength": 0.9} if "attendance" in sentence.lower() else {}
 
 
 @Language.factory("attendance_reader")
