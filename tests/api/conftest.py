@@ -22,10 +22,12 @@ def reset_postgres(url: str) -> None:
     """Empty the test database: every test starts from a fresh migration."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        # connections an earlier test left open must not hold locks the drop needs
+        # connections an earlier test left open must not hold locks the drop needs;
+        # only our own clients: the server's autovacuum workers may not be ended by us
         conn.execute(text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND usename = current_user AND backend_type = 'client backend'"
         ))
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
