@@ -69,6 +69,17 @@ def sentences(segmenter: Language):
             id="headings",
         ),
         pytest.param(
+            "Case summary at transfer from the Early Help team to Assessment\n"
+            "The family moved to the area in 2021 and were first known to the service when the "
+            "school raised concerns about attendance.",
+            [
+                "Case summary at transfer from the Early Help team to Assessment",
+                "The family moved to the area in 2021 and were first known to the service when the "
+                "school raised concerns about attendance.",
+            ],
+            id="long-heading-above-a-paragraph-line",
+        ),
+        pytest.param(
             "Leo was seen alone in his bedroom\n\nHe showed the worker his new football kit",
             ["Leo was seen alone in his bedroom", "He showed the worker his new football kit"],
             id="blank-line",

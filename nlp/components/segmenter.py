@@ -40,8 +40,12 @@ _JOIN_WORDS = frozenset(
     "a an the and or of to in on for with by from as at that which who whose is are was "
     "were be been has have had not no but than this these those their its our".split()
 )
-#: a line shorter than this with no closing punctuation reads as a heading
+#: a line shorter than this with no closing punctuation reads as a heading ...
 _WRAP_MIN = 55
+#: ... and so does one shorter than this share of the text's usual long line (its
+#: 90th-percentile length): hard-wrapped text fills its lines to about the same width,
+#: while typed recordings hold whole paragraphs on a line and headings on their own
+_WRAP_SHARE = 0.7
 
 
 def _ends_sentence_at(text: str, match_start: int) -> bool:
@@ -69,6 +73,7 @@ def _furniture(lines: list[str]) -> set[str]:
 def _line_break_starts(text: str) -> list[int]:
     lines = text.splitlines(keepends=True)
     furniture = _furniture(lines) if len(lines) > 20 else set()
+    wrap_min = _wrap_min(lines)
     starts: list[int] = []
     prev: str | None = None
     blank_since_prev = False
@@ -81,7 +86,7 @@ def _line_break_starts(text: str) -> list[int]:
             continue
         begin = pos + (len(line) - len(line.lstrip()))
         is_furniture = bool(furniture) and _DIGITS.sub("#", body) in furniture
-        if prev is not None and (is_furniture or _breaks_between(prev, body, blank_since_prev)):
+        if prev is not None and (is_furniture or _breaks_between(prev, body, blank_since_prev, wrap_min)):
             starts.append(begin)
         # after a header or footer line, the next line always starts afresh
         prev, blank_since_prev = ("." if is_furniture else body), False
@@ -89,7 +94,16 @@ def _line_break_starts(text: str) -> list[int]:
     return starts
 
 
-def _breaks_between(prev: str, line: str, blank: bool) -> bool:
+def _wrap_min(lines: list[str]) -> int:
+    """The shortest line that, stopping without punctuation, reads as hard-wrapped."""
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    if not lengths:
+        return _WRAP_MIN
+    usual = lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))]
+    return max(_WRAP_MIN, int(_WRAP_SHARE * usual))
+
+
+def _breaks_between(prev: str, line: str, blank: bool, wrap_min: int = _WRAP_MIN) -> bool:
     if _BULLET.match(line) or _LINE_END.search(prev):
         return True
     if prev.endswith(("-", ",", "(", "/", "&")):
@@ -103,7 +117,7 @@ def _breaks_between(prev: str, line: str, blank: bool) -> bool:
     if first.islower() or first in "(,":
         return False
     # A long line that stops without punctuation was wrapped; a short one is a heading.
-    return len(prev) < _WRAP_MIN
+    return len(prev) < wrap_min
 
 
 def sentence_starts(text: str) -> list[int]:
