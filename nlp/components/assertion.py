@@ -134,6 +134,8 @@ class Assertion:
         norm = lambda w: normalise(w)[0]  # noqa: E731 - terminators are single tokens
         self.stop_both = frozenset(norm(w) for w in rules["terminators"]["both"])
         self.stop_backward = self.stop_both | frozenset(norm(w) for w in rules["terminators"]["backward"])
+        #: where a trigger's clause ends, for a classifier proposal that covers the sentence
+        self.clause_stops = self.stop_both | {","}
         contrast = rules["contrast"]
         self.contrast_negators = frozenset(norm(w) for w in contrast["negators"])
         self.contrast_but = frozenset(norm(w) for w in contrast["but"])
@@ -427,7 +429,7 @@ class Assertion:
     def _clause(self, doc: Doc, trig: Trigger, sent_start: int, sent_end: int) -> tuple[int, int]:
         """The tokens a trigger governs for a whole-sentence proposal: the trigger and
         the rest of its clause in its direction, up to a terminator or a comma."""
-        stops = self.stop_both | {","}
+        stops = self.clause_stops
         if trig.direction == "forward":
             end = trig.end
             while end < sent_end and doc[end].norm_ not in stops:

@@ -86,7 +86,9 @@ def _line_break_starts(text: str) -> list[int]:
             continue
         begin = pos + (len(line) - len(line.lstrip()))
         is_furniture = bool(furniture) and _DIGITS.sub("#", body) in furniture
-        if prev is not None and (is_furniture or _breaks_between(prev, body, blank_since_prev, wrap_min)):
+        if prev is not None and (
+            is_furniture or _breaks_between(prev, body, blank_since_prev, wrap_min)
+        ):
             starts.append(begin)
         # after a header or footer line, the next line always starts afresh
         prev, blank_since_prev = ("." if is_furniture else body), False
