@@ -342,10 +342,11 @@ class Assertion:
                 if p.detector == "rules" and self._misreads_contrast(p, contrasts):
                     continue
                 mods = self.modifiers(doc, p, in_sentence)
-                if (p.sent_start, p.theme, p.kind) in unrecommended:
+                proposal_key = (p.sent_start, p.theme, p.kind)
+                if proposal_key in unrecommended:
                     mods.discard("recommendation")
-                reread = (p.sent_start, p.theme, p.kind) in standing
-                for polarity, conf, tags in self.decide(p, mods, rule_decided, reread):
+                read_through = proposal_key in standing
+                for polarity, conf, tags in self.decide(p, mods, rule_decided, read_through):
                     if p.detector == "rules":
                         rule_decided.add((p.theme, polarity))
                     key = (sent_start, p.theme, polarity)
@@ -406,7 +407,8 @@ class Assertion:
             strengths = [p for p in model if p.kind == "strength"]
             if recommending and strengths:
                 clauses = [self._clause(doc, t, sent_start, sent_end) for t in recommending]
-                queries.append(("unrecommended", strengths, _text_without(doc, sent_start, sent_end, clauses)))
+                outside = _text_without(doc, sent_start, sent_end, clauses)
+                queries.append(("unrecommended", strengths, outside))
         standing: set[tuple[int, str, str]] = set()
         unrecommended: set[tuple[int, str, str]] = set()
         if not queries:
